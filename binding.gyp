@@ -1,0 +1,55 @@
+{
+  "variables": {
+    # -Werror only where asked (CI sets NSBOX_WERROR=1): a user's newer compiler must not
+    # break their install over a new warning.
+    "nsbox_werror": "<!(node -p \"process.env.NSBOX_WERROR ? '-Werror' : '-Wno-error'\")"
+  },
+  "targets": [
+    {
+      # The program that runs inside the namespaces. Static and single-threaded: it is
+      # exec'd from a vfork child and must not depend on the rootfs's libraries.
+      "target_name": "nsbox_helper",
+      "type": "executable",
+      "sources": [
+        "src/helper/main.c",
+        "src/helper/plan.c",
+        "src/helper/setup.c",
+        "src/helper/mounts.c",
+        "src/helper/command.c",
+        "src/helper/init.c",
+        "src/helper/report.c"
+      ],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "<(nsbox_werror)"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "embed_helper",
+      "type": "none",
+      "dependencies": ["nsbox_helper"],
+      "actions": [
+        {
+          "action_name": "embed_helper",
+          "inputs": ["<(PRODUCT_DIR)/nsbox_helper", "scripts/embed-helper.js"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"],
+          "action": ["node", "scripts/embed-helper.js", "<(PRODUCT_DIR)/nsbox_helper", "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"]
+        }
+      ]
+    },
+    {
+      "target_name": "nsbox",
+      "dependencies": ["embed_helper", "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
+      "sources": [
+        "src/addon.cc",
+        "src/spawn.cc",
+        "src/watch.cc",
+        "src/primitives.cc",
+        "src/helper_image.cc",
+        "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "<(nsbox_werror)"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "<(nsbox_werror)"]
+    }
+  ]
+}

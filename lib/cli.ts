@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+/**
+ * The `nsbox` command: `nsbox run [options] -- CMD [ARGS...]`, a scripted `unshare --fork --pid
+ * --mount-proc [--root]` built on spawnIsolated. Its exit code is the command's, or 128 + n when
+ * the command died of signal n; its own failures exit 125 (126/127 when the command cannot be
+ * executed / is not found, as in shells).
+ * @module
+ */
+import os from 'os';
+import { parseArgs } from 'util';
+import { NsboxError } from './errors';
+import type { IsolatedOptions, MountSpec } from './options';
+import { spawnIsolated } from './spawn';
+
+const USAGE = `Usage: nsbox run [options] -- COMMAND [ARGS...]
+
+Runs COMMAND as PID 1 of new PID and mount namespaces, with a fresh /proc.
+
+Options:
+  --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
+  --hostname NAME     new UTS namespace with this hostname
+  --ipc               new IPC namespace
+  --cwd DIR           working directory inside
+  --bind SRC:DST      bind-mount host SRC on DST inside the rootfs (repeatable)
+  --ro-bind SRC:DST   the same, read-only (repeatable)
+  --tmpfs DST         mount a tmpfs on DST inside the rootfs (repeatable)
+  --no-init           the command itself is PID 1 (no reaping, default signal handling off)
+  --no-proc           keep the host's /proc (ps then shows the host's processes)
+  --no-dev            no minimal /dev in the rootfs
+  --new-session       detach the command from the terminal even when it is interactive
+  -h, --help          show this help
+
+Exit status: the command's; 128+N if it died of signal N; 125 if nsbox failed;
+126 if the command could not be executed; 127 if it was not found.`;
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+function fail(message: string, code = 125): never {
+  process.stderr.write(`nsbox: ${message}\n`);
+  process.exit(code);
+}
+
+function splitMount(value: string, flag: string): [string, string] {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) fail(`${flag} takes SRC:DST, got '${value}'`);
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+function parseRun(argv: string[]): { command: string; args: string[]; options: IsolatedOptions } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      rootfs: { type: 'string' },
+      hostname: { type: 'string' },
+      ipc: { type: 'boolean' },
+      cwd: { type: 'string' },
+      bind: { type: 'string', multiple: true },
+      'ro-bind': { type: 'string', multiple: true },
+      tmpfs: { type: 'string', multiple: true },
+      'no-init': { type: 'boolean' },
+      'no-proc': { type: 'boolean' },
+      'no-dev': { type: 'boolean' },
+      'new-session': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const [command, ...args] = positionals;
+  if (!command) fail(`no command given\n\n${USAGE}`, 2);
+  const mounts: MountSpec[] = [
+    ...(values.bind ?? []).map((v): MountSpec => {
+      const [source, target] = splitMount(v, '--bind');
+      return { type: 'bind', source, target };
+    }),
+    ...(values['ro-bind'] ?? []).map((v): MountSpec => {
+      const [source, target] = splitMount(v, '--ro-bind');
+      return { type: 'bind', source, target, readonly: true };
+    }),
+    ...(values.tmpfs ?? []).map((target): MountSpec => ({ type: 'tmpfs', target })),
+  ];
+  const options: IsolatedOptions = {
+    stdio: 'inherit',
+    init: !values['no-init'],
+    // An interactive shell needs the terminal; otherwise detach from it (CVE-2017-5226).
+    newSession: values['new-session'] === true || !process.stdin.isTTY,
+  };
+  if (values.rootfs !== undefined) options.rootfs = values.rootfs;
+  if (values.hostname !== undefined) options.hostname = values.hostname;
+  if (values.ipc) options.ipc = true;
+  if (values.cwd !== undefined) options.cwd = values.cwd;
+  if (values['no-proc']) options.proc = false;
+  if (values['no-dev']) options.dev = false;
+  if (mounts.length > 0) options.mounts = mounts;
+  return { command, args, options };
+}
+
+async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseRun(argv);
+  } catch (e) {
+    return fail(`${(e as Error).message}\n\n${USAGE}`, 2);
+  }
+  const child = spawnIsolated(parsed.command, parsed.args, parsed.options);
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    const { code, signal } = await child.exited;
+    return code ?? 128 + (signal ? os.constants.signals[signal] : 0);
+  } catch (e) {
+    const err = e as NsboxError;
+    return fail(err.message, exitStatusFor(err));
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  }
+}
+
+function exitStatusFor(err: NsboxError): number {
+  if (err.syscall === 'execve') return err.code === 'ENOENT' ? 127 : 126;
+  return 125;
+}
+
+function main(argv: string[]): void {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(sub === undefined ? 2 : 0);
+  }
+  if (sub !== 'run') fail(`unknown command '${sub}'\n\n${USAGE}`, 2);
+  run(rest).then(
+    (code) => process.exit(code),
+    (e: unknown) => fail(String(e)),
+  );
+}
+
+main(process.argv.slice(2));

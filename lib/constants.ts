@@ -1,0 +1,110 @@
+/**
+ * Linux ABI constants (stable across kernels and architectures nsbox supports), kept in one
+ * place so that option parsing and plan building can be tested without the addon.
+ * @module
+ */
+
+/** A namespace kind, named as in `/proc/PID/ns` (except `mount`, which the kernel calls `mnt`). */
+export type Namespace = 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'user' | 'cgroup' | 'time';
+
+/** Every namespace kind, in the order `namespaces()` lists them. */
+export const NAMESPACES: readonly Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'];
+
+/** `CLONE_NEW*` flag of each namespace kind (also the `nstype` of setns(2)). */
+export const CLONE_FLAGS: Readonly<Record<Namespace, number>> = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  net: 0x40000000,
+  time: 0x00000080,
+};
+
+/** `CLONE_FS`: unshares cwd/root bookkeeping, which setns(2) into a mount namespace requires. */
+export const CLONE_FS = 0x00000200;
+
+/** The file name of each namespace under `/proc/PID/ns`. */
+export const NS_FILES: Readonly<Record<Namespace, string>> = {
+  pid: 'pid',
+  mount: 'mnt',
+  uts: 'uts',
+  ipc: 'ipc',
+  net: 'net',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+/** A mount(2) flag, by its `mount -o` / `MS_*` name. */
+export type MountFlag =
+  | 'rdonly'
+  | 'nosuid'
+  | 'nodev'
+  | 'noexec'
+  | 'synchronous'
+  | 'remount'
+  | 'mandlock'
+  | 'dirsync'
+  | 'nosymfollow'
+  | 'noatime'
+  | 'nodiratime'
+  | 'bind'
+  | 'move'
+  | 'rec'
+  | 'silent'
+  | 'unbindable'
+  | 'private'
+  | 'slave'
+  | 'shared'
+  | 'relatime'
+  | 'strictatime'
+  | 'lazytime';
+
+/** `MS_*` value of each mount flag. */
+export const MOUNT_FLAGS: Readonly<Record<MountFlag, number>> = {
+  rdonly: 0x1,
+  nosuid: 0x2,
+  nodev: 0x4,
+  noexec: 0x8,
+  synchronous: 0x10,
+  remount: 0x20,
+  mandlock: 0x40,
+  dirsync: 0x80,
+  nosymfollow: 0x100,
+  noatime: 0x400,
+  nodiratime: 0x800,
+  bind: 0x1000,
+  move: 0x2000,
+  rec: 0x4000,
+  silent: 0x8000,
+  unbindable: 0x20000,
+  private: 0x40000,
+  slave: 0x80000,
+  shared: 0x100000,
+  relatime: 0x200000,
+  strictatime: 0x1000000,
+  lazytime: 0x2000000,
+};
+
+/** A umount2(2) flag. */
+export type UmountFlag = 'force' | 'detach' | 'expire' | 'nofollow';
+
+/** `MNT_*` / `UMOUNT_*` value of each umount flag. */
+export const UMOUNT_FLAGS: Readonly<Record<UmountFlag, number>> = {
+  force: 0x1,
+  detach: 0x2,
+  expire: 0x4,
+  nofollow: 0x8,
+};
+
+/** The plan wire format shared with src/sys/wire.h. */
+export const WIRE = {
+  magic: 0x6e73626f,
+  version: 1,
+  options: { init: 0x1, setsid: 0x2, dieWithParent: 0x4 },
+  op: { mount: 1, openRoot: 2, mkdir: 3, touch: 4, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9 },
+  inRoot: 0x1,
+  report: { error: 1, spawned: 2, exit: 3 },
+} as const;

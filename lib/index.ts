@@ -1,0 +1,18 @@
+/**
+ * nsbox: Linux namespaces for Node.js.
+ *
+ * - {@link spawnIsolated} starts a command as PID 1 of new namespaces, with a fresh `/proc` and
+ *   optionally its own root filesystem.
+ * - The in-process primitives (`unshare`, `setns`, `chroot`, `pivotRoot`, `mount`, `umount`,
+ *   `sethostname`) act on this process or thread and say which.
+ * - {@link namespaces} inspects the namespaces of any process.
+ * @module
+ */
+export { spawnIsolated } from './spawn';
+export { IsolatedProcess, type ExitResult } from './child';
+export type { IsolatedOptions, MountSpec, BindMount, TmpfsMount, StdioName, StdioEntry } from './options';
+export { NsboxError, AbortError } from './errors';
+export type { Namespace, MountFlag, UmountFlag } from './constants';
+export { NAMESPACES } from './constants';
+export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type ThreadScope, type MountOptions, type UmountOptions } from './primitives';
+export { namespaces, type NamespaceInfo } from './namespaces';

@@ -1,0 +1,54 @@
+/**
+ * The addon's shape, typed, and its loading. Nothing else: the public API lives in the
+ * modules that wrap it.
+ * @module
+ */
+import path from 'path';
+import nodeGypBuild from 'node-gyp-build';
+import type { NativeFailure } from './errors';
+
+/** What `spawn` returns when the helper is running in its new namespaces. */
+export interface NativeSpawned {
+  pid: number;
+  pidfd: number;
+  reportFd: number;
+  /** Our ends of the stdio pipes, -1 where the entry was not a pipe. */
+  stdio: number[];
+}
+
+/** Event callback of a Watch. */
+export type WatchEvent =
+  | ((kind: 'report', type: number, step: number, errno: number, value: number, syscall: string) => void)
+  | ((kind: 'eof') => void)
+  | ((kind: 'exit', siCode: number, siStatus: number) => void);
+
+/** Watches one spawned helper: its reports, then its exit. Owns the pidfd and report fd. */
+export interface NativeWatch {
+  /** Sends a signal through the pidfd; 0 or a positive errno (ESRCH once exited). */
+  kill(signal: number): number;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** The native addon (src/addon.cc). */
+export interface NativeBinding {
+  /** stdio entries: -1 pipe, -2 /dev/null, n >= 0 an fd of ours. */
+  spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean): NativeSpawned | NativeFailure;
+  Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
+  unshare(flags: number): NativeFailure | undefined;
+  setns(target: string | number, nstype: number): NativeFailure | undefined;
+  chroot(path: string): NativeFailure | undefined;
+  pivotRoot(newRoot: string, putOld: string): NativeFailure | undefined;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): NativeFailure | undefined;
+  umount(target: string, flags: number): NativeFailure | undefined;
+  sethostname(name: string): NativeFailure | undefined;
+}
+
+let binding: NativeBinding | undefined;
+
+/** Loads the addon on first use, so that option errors never depend on it being built. */
+export function native(): NativeBinding {
+  binding ??= nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;
+  return binding;
+}

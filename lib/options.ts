@@ -1,0 +1,293 @@
+/**
+ * The options of `spawnIsolated`: their types, defaults and validation. Everything a user can
+ * get wrong is rejected here, with a TypeError or RangeError, before any syscall.
+ * @module
+ */
+import os from 'os';
+import path from 'path';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+
+/** How one of the command's fds is connected, as in `child_process`. */
+export type StdioName = 'pipe' | 'inherit' | 'ignore';
+/** One entry of a per-fd `stdio` array: a name, an fd of this process to pass, or the default. */
+export type StdioEntry = StdioName | number | null | undefined;
+
+/** A host directory or file bound into the rootfs. */
+export interface BindMount {
+  type: 'bind';
+  /** Host path. */
+  source: string;
+  /** Absolute path inside the sandbox; it must exist in the rootfs. */
+  target: string;
+  /** Mount it read-only (default false). */
+  readonly?: boolean;
+}
+
+/** A fresh tmpfs inside the sandbox. */
+export interface TmpfsMount {
+  type: 'tmpfs';
+  /** Absolute path inside the sandbox; it must exist in the rootfs. */
+  target: string;
+  /** Size limit in bytes (default: the kernel's, half of RAM). */
+  size?: number;
+  /** Permission bits of its root (default 0o755). */
+  mode?: number;
+}
+
+/** An extra mount made inside the sandbox before the command starts. */
+export type MountSpec = BindMount | TmpfsMount;
+
+/** Options of {@link spawnIsolated}. Every option is optional; unknown names are a TypeError. */
+export interface IsolatedOptions {
+  /** New PID namespace: the command tree sees itself as PIDs 1, 2, ... Default `true`. */
+  pid?: boolean;
+  /** New mount namespace, private from the host. Default `true`. Required by `rootfs`, `proc`, `dev`, `mounts`. */
+  mount?: boolean;
+  /** New UTS namespace (hostname, domain name). Default `false`, or `true` when `hostname` is set. */
+  uts?: boolean;
+  /** New IPC namespace (System V IPC, POSIX message queues). Default `false`. */
+  ipc?: boolean;
+  /** Host directory to use as `/`, entered with pivot_root. Default: the host's root. */
+  rootfs?: string;
+  /** Mount a fresh procfs on `/proc`, so `ps` sees only the sandbox. Default: `pid && mount`. */
+  proc?: boolean;
+  /** Mount a minimal `/dev` (null, zero, full, random, urandom, tty, pts, shm) in the rootfs. Default: `true` with `rootfs`. */
+  dev?: boolean;
+  /** Extra bind and tmpfs mounts, made in order after `/proc` and `/dev`. */
+  mounts?: readonly MountSpec[];
+  /** Hostname inside (implies `uts: true`). */
+  hostname?: string;
+  /** `true` (default): a minimal init is PID 1 and runs the command as its child, reaping orphans and forwarding signals. `false`: the command itself is PID 1. */
+  init?: boolean;
+  /** Working directory inside the sandbox. Default: `/` with `rootfs`, else this process's cwd. */
+  cwd?: string;
+  /** Environment of the command. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** `argv[0]` of the command. Default: the command as given. */
+  argv0?: string;
+  /** `'pipe'` (default), `'inherit'`, `'ignore'`, or one entry per fd (at most 64). */
+  stdio?: StdioName | readonly StdioEntry[];
+  /** Kill the whole sandbox when this process dies, even by SIGKILL. Default `true`. */
+  dieWithParent?: boolean;
+  /** Run the command in a new session, detached from this process's terminal (CVE-2017-5226). Default `true`; set `false` to share an interactive terminal. */
+  newSession?: boolean;
+  /** Aborting it kills the sandbox with `killSignal`; `exited` rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Milliseconds after which the sandbox gets `killSignal`. Default: none. */
+  timeout?: number;
+  /** Signal for `timeout`, `signal` and `kill()` without an argument. Default `'SIGTERM'`. */
+  killSignal?: NodeJS.Signals | number;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  pid: boolean;
+  mount: boolean;
+  uts: boolean;
+  ipc: boolean;
+  rootfs: string | undefined;
+  proc: boolean;
+  dev: boolean;
+  mounts: MountSpec[];
+  hostname: string | undefined;
+  init: boolean;
+  cwd: string | undefined;
+  env: string[];
+  argv0: string;
+  /** One entry per fd: 'pipe', 'ignore', or an fd of this process. */
+  stdio: ('pipe' | 'ignore' | number)[];
+  dieWithParent: boolean;
+  newSession: boolean;
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+  killSignal: number;
+}
+
+const KNOWN: ReadonlySet<string> = new Set([
+  'pid', 'mount', 'uts', 'ipc', 'rootfs', 'proc', 'dev', 'mounts', 'hostname', 'init', 'cwd', 'env',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'signal', 'timeout', 'killSignal',
+]);
+
+const MAX_STDIO = 64;
+const HOST_NAME_MAX = 64;
+
+/** Validates the command, its arguments and the options, and fills in the defaults. */
+export function resolveOptions(command: unknown, args: unknown, options: unknown): ResolvedOptions {
+  if (typeof command !== 'string' || command.length === 0) throw invalidArgType('command', 'a non-empty string', command);
+  checkNoNul('command', command);
+  checkArgs(args);
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'an object', options);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) {
+      throw Object.assign(new TypeError(`Unknown option "${key}" (known: ${[...KNOWN].join(', ')})`), {
+        code: 'ERR_NSBOX_UNKNOWN_OPTION',
+      });
+    }
+  }
+  const pid = bool(o, 'pid', true);
+  const mount = bool(o, 'mount', true);
+  const hostname = optionalString(o, 'hostname');
+  if (hostname !== undefined && (hostname.length === 0 || Buffer.byteLength(hostname) > HOST_NAME_MAX)) {
+    throw outOfRange('hostname', `1 to ${HOST_NAME_MAX} bytes long`, hostname);
+  }
+  const uts = bool(o, 'uts', hostname !== undefined);
+  if (hostname !== undefined && !uts) throw invalidArgValue('hostname', 'needs a UTS namespace (uts: true)');
+  const rootfsRaw = optionalString(o, 'rootfs');
+  const rootfs = rootfsRaw === undefined ? undefined : path.resolve(rootfsRaw);
+  const proc = bool(o, 'proc', pid && mount);
+  const dev = bool(o, 'dev', rootfs !== undefined && mount);
+  const mounts = mountSpecs(o.mounts);
+  if (!mount) {
+    for (const [name, on] of [['rootfs', rootfs !== undefined], ['proc', proc], ['dev', dev], ['mounts', mounts.length > 0]] as const) {
+      if (on) throw invalidArgValue(name, 'needs a mount namespace (mount: true)');
+    }
+  }
+  if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
+  if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
+  const cwd = optionalString(o, 'cwd');
+  const argv0 = optionalString(o, 'argv0') ?? command;
+  return {
+    pid,
+    mount,
+    uts,
+    ipc: bool(o, 'ipc', false),
+    rootfs,
+    proc,
+    dev,
+    mounts,
+    hostname,
+    init: bool(o, 'init', true),
+    cwd: cwd === undefined ? undefined : path.posix.resolve(rootfs === undefined ? process.cwd() : '/', cwd),
+    env: environment(o.env),
+    argv0,
+    stdio: stdio(o.stdio),
+    dieWithParent: bool(o, 'dieWithParent', true),
+    newSession: bool(o, 'newSession', true),
+    signal: abortSignal(o.signal),
+    timeout: timeout(o.timeout),
+    killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),
+  };
+}
+
+/** The number of a signal given by name (`'SIGTERM'`) or number; throws for unknown ones. */
+export function signalNumber(signal: unknown, name = 'signal'): number {
+  if (typeof signal === 'number') {
+    if (!Number.isInteger(signal) || signal < 0 || signal > 64) throw outOfRange(name, 'a signal number from 0 to 64', signal);
+    return signal;
+  }
+  if (typeof signal === 'string') {
+    const n = (os.constants.signals as Record<string, number>)[signal];
+    if (n === undefined) throw Object.assign(new TypeError(`Unknown signal: ${signal}`), { code: 'ERR_UNKNOWN_SIGNAL' });
+    return n;
+  }
+  throw invalidArgType(name, 'a signal name or number', signal);
+}
+
+function checkNoNul(name: string, value: string): void {
+  if (value.includes('\0')) throw invalidArgValue(name, 'must not contain null bytes', value);
+}
+
+function checkArgs(args: unknown): void {
+  if (args === undefined) return;
+  if (!Array.isArray(args)) throw invalidArgType('args', 'an array of strings', args);
+  args.forEach((arg, i) => {
+    if (typeof arg !== 'string') throw invalidArgType(`args[${i}]`, 'a string', arg);
+    checkNoNul(`args[${i}]`, arg);
+  });
+}
+
+function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw invalidArgType(key, 'a boolean', v);
+  return v;
+}
+
+function optionalString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw invalidArgType(key, 'a non-empty string', v);
+  checkNoNul(key, v);
+  return v;
+}
+
+function insidePath(name: string, v: unknown): string {
+  if (typeof v !== 'string' || !v.startsWith('/')) throw invalidArgType(name, 'an absolute path', v);
+  checkNoNul(name, v);
+  return v;
+}
+
+function mountSpecs(v: unknown): MountSpec[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw invalidArgType('mounts', 'an array', v);
+  return v.map((m: unknown, i): MountSpec => {
+    const name = `mounts[${i}]`;
+    if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
+    const spec = m as Record<string, unknown>;
+    const target = insidePath(`${name}.target`, spec.target);
+    if (spec.type === 'bind') {
+      if (typeof spec.source !== 'string' || spec.source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', spec.source);
+      checkNoNul(`${name}.source`, spec.source);
+      const readonly = bool(spec, 'readonly', false);
+      return { type: 'bind', source: path.resolve(spec.source), target, readonly };
+    }
+    if (spec.type === 'tmpfs') {
+      const size = spec.size;
+      if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
+        throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
+      }
+      const mode = spec.mode;
+      if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
+        throw outOfRange(`${name}.mode`, 'an integer from 0 to 0o7777', mode);
+      }
+      return { type: 'tmpfs', target, size, mode };
+    }
+    throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
+  });
+}
+
+function environment(v: unknown): string[] {
+  const env = v === undefined ? process.env : v;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw invalidArgType('env', 'an object', v);
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(env as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidArgValue('env', `has an invalid variable name`, key);
+    const text = String(value);
+    checkNoNul(`env.${key}`, text);
+    out.push(`${key}=${text}`);
+  }
+  return out;
+}
+
+function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
+  const entries: unknown[] = v === undefined ? [] : typeof v === 'string' ? [v, v, v] : Array.isArray(v) ? [...v] : [Symbol()];
+  if (entries.length === 1 && typeof entries[0] === 'symbol') {
+    throw invalidArgType('stdio', "'pipe', 'inherit', 'ignore' or an array", v);
+  }
+  if (entries.length > MAX_STDIO) throw outOfRange('stdio', `at most ${MAX_STDIO} entries`, entries.length);
+  while (entries.length < 3) entries.push(undefined);
+  return entries.map((e, i) => {
+    if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
+    if (e === 'pipe' || e === 'ignore') return e;
+    if (e === 'inherit') return i;
+    if (typeof e === 'number' && Number.isInteger(e) && e >= 0) return e;
+    throw invalidArgValue(`stdio[${i}]`, "must be 'pipe', 'inherit', 'ignore', or a file descriptor", e);
+  });
+}
+
+function abortSignal(v: unknown): AbortSignal | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof AbortSignal)) throw invalidArgType('signal', 'an AbortSignal', v);
+  return v;
+}
+
+function timeout(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 - 1) {
+    throw outOfRange('timeout', 'a positive integer number of milliseconds', v);
+  }
+  return v;
+}

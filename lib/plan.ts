@@ -1,0 +1,155 @@
+/**
+ * Options become a plan: a flat list of setup steps (bubblewrap's SetupOp idea) that the helper
+ * executes in order inside the new namespaces. Built and validated completely here, so a failure
+ * inside can name its step, and so the plan can be tested without running anything.
+ * @module
+ */
+import os from 'os';
+import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from './constants';
+import type { MountSpec, ResolvedOptions } from './options';
+
+/** One setup step, as data. */
+export interface PlanStep {
+  op: keyof typeof WIRE.op;
+  strings: string[];
+  /** Op-specific number (mkdir mode, exec argc). */
+  a: number;
+  /** Op-specific bits (NSBOX_IN_ROOT). */
+  b: number;
+  /** mount(2) flags for mount steps. */
+  flags: number;
+  /** The step in words, used in error messages: `mount proc on /proc`. */
+  describe: string;
+  /** The path an error in this step is about. */
+  path: string | undefined;
+}
+
+/** Everything the native side needs to start a sandbox. */
+export interface Plan {
+  cloneFlags: number;
+  options: number;
+  steps: PlanStep[];
+}
+
+const MS = MOUNT_FLAGS;
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+function step(op: PlanStep['op'], describe: string, strings: string[], extra: Partial<PlanStep> = {}): PlanStep {
+  return { op, strings, a: 0, b: 0, flags: 0, describe, path: undefined, ...extra };
+}
+
+function mountStep(source: string, target: string, fstype: string, flags: number, data: string, describe: string, inRoot: boolean): PlanStep {
+  return step('mount', describe, [source, target, fstype, data], { flags, b: inRoot ? WIRE.inRoot : 0, path: target });
+}
+
+/** The minimal /dev bubblewrap's --dev makes: a tmpfs with device binds, devpts, shm and the usual links. */
+function devSteps(): PlanStep[] {
+  const steps = [mountStep('tmpfs', '/dev', 'tmpfs', MS.nosuid, 'mode=0755,size=65536', 'mount tmpfs on /dev', true)];
+  for (const dev of DEVICES) {
+    steps.push(step('touch', `create /dev/${dev}`, [`/dev/${dev}`], { b: WIRE.inRoot, path: `/dev/${dev}` }));
+    steps.push(mountStep(`/dev/${dev}`, `/dev/${dev}`, '', MS.bind, '', `bind /dev/${dev}`, true));
+  }
+  for (const dir of ['/dev/pts', '/dev/shm']) {
+    steps.push(step('mkdir', `create ${dir}`, [dir], { a: 0o755, b: WIRE.inRoot, path: dir }));
+  }
+  steps.push(mountStep('devpts', '/dev/pts', 'devpts', MS.nosuid | MS.noexec, 'newinstance,ptmxmode=0666,mode=620', 'mount devpts on /dev/pts', true));
+  steps.push(mountStep('tmpfs', '/dev/shm', 'tmpfs', MS.nosuid | MS.nodev, 'mode=1777', 'mount tmpfs on /dev/shm', true));
+  const links: [string, string][] = [
+    ['/proc/self/fd', '/dev/fd'],
+    ['/proc/self/fd/0', '/dev/stdin'],
+    ['/proc/self/fd/1', '/dev/stdout'],
+    ['/proc/self/fd/2', '/dev/stderr'],
+    ['pts/ptmx', '/dev/ptmx'],
+  ];
+  for (const [target, link] of links) {
+    steps.push(step('symlink', `link ${link} to ${target}`, [target, link], { b: WIRE.inRoot, path: link }));
+  }
+  return steps;
+}
+
+function userMountSteps(spec: MountSpec): PlanStep[] {
+  if (spec.type === 'tmpfs') {
+    const data = [spec.size === undefined ? '' : `size=${spec.size}`, `mode=${(spec.mode ?? 0o755).toString(8)}`].filter(Boolean).join(',');
+    return [mountStep('tmpfs', spec.target, 'tmpfs', MS.nosuid | MS.nodev, data, `mount tmpfs on ${spec.target}`, true)];
+  }
+  const steps = [mountStep(spec.source, spec.target, '', MS.bind | MS.rec, '', `bind ${spec.source} on ${spec.target}`, true)];
+  if (spec.readonly) {
+    // A bind ignores MS_RDONLY on creation; it takes effect only through a remount.
+    steps.push(mountStep('', spec.target, '', MS.remount | MS.bind | MS.rdonly, '', `make ${spec.target} read-only`, true));
+  }
+  return steps;
+}
+
+function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
+  const steps = [
+    step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
+    step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
+  ];
+  if (o.proc) steps.push(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', true));
+  if (o.dev) steps.push(...devSteps());
+  for (const spec of o.mounts) steps.push(...userMountSteps(spec));
+  steps.push(step('pivotRoot', `pivot_root into ${rootfs}`, [], { path: rootfs }));
+  return steps;
+}
+
+/** Turns validated options into the plan the helper runs. Pure: no syscalls. */
+export function buildPlan(command: string, args: readonly string[], o: ResolvedOptions): Plan {
+  let cloneFlags = 0;
+  if (o.pid) cloneFlags |= CLONE_FLAGS.pid;
+  if (o.mount) cloneFlags |= CLONE_FLAGS.mount;
+  if (o.uts) cloneFlags |= CLONE_FLAGS.uts;
+  if (o.ipc) cloneFlags |= CLONE_FLAGS.ipc;
+
+  const steps: PlanStep[] = [];
+  if (o.mount) {
+    // First, before anything is mounted: nothing we do may propagate back to the host.
+    steps.push(mountStep('', '/', '', MS.rec | MS.private, '', 'make / private (no propagation to the host)', false));
+    if (o.rootfs !== undefined) {
+      steps.push(...rootfsSteps(o, o.rootfs));
+    } else if (o.proc) {
+      steps.push(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', false));
+    }
+  }
+  if (o.hostname !== undefined) steps.push(step('sethostname', `set hostname to ${o.hostname}`, [o.hostname]));
+  if (o.cwd !== undefined) steps.push(step('chdir', `chdir to ${o.cwd}`, [o.cwd], { path: o.cwd }));
+  steps.push(step('exec', `execute ${command}`, [command, o.argv0, ...args, ...o.env], { a: args.length + 1, path: command }));
+
+  let options = 0;
+  if (o.init) options |= WIRE.options.init;
+  if (o.newSession) options |= WIRE.options.setsid;
+  if (o.dieWithParent) options |= WIRE.options.dieWithParent;
+  return { cloneFlags, options, steps };
+}
+
+/** Serializes a plan in the layout of src/sys/wire.h. */
+export function encodePlan(plan: Plan): Uint8Array {
+  const strings = plan.steps.map((s) => s.strings.map((text) => Buffer.from(text, 'utf8')));
+  let size = 16;
+  for (const list of strings) size += 24 + list.reduce((n, b) => n + 4 + b.length + 1, 0);
+  const out = Buffer.alloc(size);
+  const le = os.endianness() === 'LE';
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = 0;
+  const u32 = (v: number): void => {
+    view.setUint32(at, v >>> 0, le);
+    at += 4;
+  };
+  u32(WIRE.magic);
+  u32(WIRE.version);
+  u32(plan.options);
+  u32(plan.steps.length);
+  plan.steps.forEach((s, i) => {
+    u32(WIRE.op[s.op]);
+    u32(s.strings.length);
+    u32(s.a);
+    u32(s.b);
+    view.setBigUint64(at, BigInt(s.flags), le);
+    at += 8;
+    for (const bytes of strings[i]) {
+      u32(bytes.length);
+      bytes.copy(out, at);
+      at += bytes.length + 1; // the NUL is already there (Buffer.alloc zero-fills)
+    }
+  });
+  return out;
+}

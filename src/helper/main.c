@@ -1,0 +1,73 @@
+/* nsbox-helper: the small static program the addon execs inside the new namespaces.
+ * It runs the setup plan, then either stays as PID 1 over the command (init) or becomes it.
+ *
+ * argv[1] is n, the number of stdio fds the command gets (0..n-1); the control fds follow
+ * them (sys/wire.h). Signals arrive all blocked. */
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "../sys/syscalls.h"
+#include "../sys/wire.h"
+#include "command.h"
+#include "init.h"
+#include "plan.h"
+#include "report.h"
+#include "setup.h"
+
+static void die_with_parent(int parent_pidfd) {
+  /* PDEATHSIG fires when the cloning thread dies; the pidfd poll in init covers the rest and
+   * the window before this prctl (the parent may already be gone). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+    report_error(-1, errno, "prctl");
+    _exit(127);
+  }
+  struct pollfd p = {parent_pidfd, POLLIN, 0};
+  if (poll(&p, 1, 0) > 0) _exit(137);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 127;
+  int keep_fds = atoi(argv[1]);
+  int plan_fd = keep_fds + NSBOX_FD_PLAN;
+  int parent_fd = keep_fds + NSBOX_FD_PARENT;
+  report_init(keep_fds + NSBOX_FD_REPORT);
+  /* Anything else Node let through without O_CLOEXEC stops here. */
+  nsbox_close_range((unsigned)(keep_fds + NSBOX_CONTROL_FDS), ~0U, 0);
+
+  /* The sandboxed command must not ptrace us or open our /proc entries. */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+    report_error(-1, errno, "prctl");
+    return 127;
+  }
+  struct plan plan;
+  int err = plan_read(plan_fd, &plan);
+  if (err) {
+    report_error(-1, err, "plan");
+    return 127;
+  }
+  close(plan_fd);
+  int with_parent = (plan.options & NSBOX_PLAN_DIE_WITH_PARENT) != 0;
+  if (with_parent) die_with_parent(parent_fd);
+
+  struct failure f = {0, NULL};
+  int failed = setup_run(&plan, &f);
+  int exec_step = (int)plan.nsteps - 1;
+  struct command cmd;
+  if (failed < 0 && command_prepare(&plan.steps[exec_step], &cmd, &f) < 0) failed = exec_step;
+  if (failed >= 0) {
+    report_error(failed, f.err, f.syscall);
+    return 127;
+  }
+  int new_session = (plan.options & NSBOX_PLAN_SETSID) != 0;
+  if (plan.options & NSBOX_PLAN_INIT) {
+    init_run(&cmd, exec_step, keep_fds, new_session, with_parent ? parent_fd : -1);
+  }
+  /* No init: the command becomes PID 1. The report fd is close-on-exec, so the parent reads
+   * EOF when the exec succeeds and an error record when it does not. */
+  close(parent_fd);
+  command_exec(&cmd, keep_fds, new_session, &f);
+  report_error(exec_step, f.err, f.syscall);
+  return 127;
+}

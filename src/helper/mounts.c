@@ -1,0 +1,111 @@
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../sys/syscalls.h"
+#include "../sys/wire.h"
+
+/* The new root (the rootfs, bound onto itself), once OPEN_ROOT has run. */
+static int root_fd = -1;
+
+static int in_root(const struct step *step) { return (step->b & NSBOX_IN_ROOT) && root_fd >= 0; }
+
+int mounts_open_root(const struct step *step, struct failure *f) {
+  root_fd = open(step->str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return root_fd < 0 ? fail(f, "open") : 0;
+}
+
+/* A path naming the fd itself, to hand to calls that only take paths (mount(2)). */
+static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+
+int mounts_mount(const struct step *step, struct failure *f) {
+  const char *source = step->str[0][0] ? step->str[0] : NULL;
+  const char *fstype = step->str[2][0] ? step->str[2] : NULL;
+  const char *data = step->str[3][0] ? step->str[3] : NULL;
+  unsigned long flags = (unsigned long)step->flags;
+  if (!in_root(step)) {
+    return mount(source, step->str[1], fstype, flags, data) < 0 ? fail(f, "mount") : 0;
+  }
+  int target = nsbox_open_in_root(root_fd, step->str[1], O_PATH);
+  if (target < 0) return fail(f, "openat2");
+  char path[64];
+  fd_path(path, sizeof path, target);
+  int rc = mount(source, path, fstype, flags, data) < 0 ? fail(f, "mount") : 0;
+  close(target);
+  return rc;
+}
+
+/* Opens the directory that will hold `path`, beneath the root or on the host, and points
+ * *name at the last component. */
+static int open_parent(const struct step *step, const char *path, char *copy, size_t size,
+                       const char **name, struct failure *f) {
+  size_t len = strlen(path);
+  if (len == 0 || len >= size) {
+    errno = ENAMETOOLONG;
+    return fail(f, "openat2");
+  }
+  memcpy(copy, path, len + 1);
+  while (len > 1 && copy[len - 1] == '/') copy[--len] = '\0';
+  char *slash = strrchr(copy, '/');
+  const char *dir = ".";
+  if (slash) {
+    *slash = '\0';
+    dir = copy[0] ? copy : "/";
+    *name = slash + 1;
+  } else {
+    *name = copy;
+  }
+  int fd = in_root(step) ? nsbox_open_in_root(root_fd, dir, O_PATH | O_DIRECTORY)
+                         : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? fail(f, in_root(step) ? "openat2" : "open") : fd;
+}
+
+int mounts_mkdir(const struct step *step, struct failure *f) {
+  char copy[PATH_MAX];
+  const char *name;
+  int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
+  if (dir < 0) return -1;
+  int rc = mkdirat(dir, name, (mode_t)step->a) < 0 && errno != EEXIST ? fail(f, "mkdirat") : 0;
+  close(dir);
+  return rc;
+}
+
+int mounts_touch(const struct step *step, struct failure *f) {
+  char copy[PATH_MAX];
+  const char *name;
+  int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
+  if (dir < 0) return -1;
+  int fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  int rc = fd < 0 ? fail(f, "openat") : 0;
+  if (fd >= 0) close(fd);
+  close(dir);
+  return rc;
+}
+
+int mounts_symlink(const struct step *step, struct failure *f) {
+  char copy[PATH_MAX];
+  const char *name;
+  int dir = open_parent(step, step->str[1], copy, sizeof copy, &name, f);
+  if (dir < 0) return -1;
+  int rc = symlinkat(step->str[0], dir, name) < 0 && errno != EEXIST ? fail(f, "symlinkat") : 0;
+  close(dir);
+  return rc;
+}
+
+/* pivot_root(".", ".") stacks the old root on top of the new one, so no put_old directory is
+ * needed inside the rootfs; detaching "." then drops the old root (the host) from view. */
+int mounts_pivot_root(struct failure *f) {
+  if (fchdir(root_fd) < 0) return fail(f, "fchdir");
+  if (nsbox_pivot_root(".", ".") < 0) return fail(f, "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0) return fail(f, "umount2");
+  if (chdir("/") < 0) return fail(f, "chdir");
+  close(root_fd);
+  root_fd = -1;
+  return 0;
+}

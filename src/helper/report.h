@@ -1,0 +1,12 @@
+/* Records to the parent over the report pipe (see sys/wire.h). */
+#ifndef NSBOX_HELPER_REPORT_H
+#define NSBOX_HELPER_REPORT_H
+
+void report_init(int fd);
+void report_error(int step, int err, const char *syscall);
+void report_spawned(int pid);
+void report_exit(int wait_status);
+/* The fd records go to, so the command's exec can report on it with init disabled. */
+int report_fd(void);
+
+#endif

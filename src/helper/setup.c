@@ -1,0 +1,31 @@
+#include "setup.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "../sys/wire.h"
+#include "mounts.h"
+
+static int run_step(const struct step *step, struct failure *f) {
+  switch (step->op) {
+    case NSBOX_OP_MOUNT: return mounts_mount(step, f);
+    case NSBOX_OP_OPEN_ROOT: return mounts_open_root(step, f);
+    case NSBOX_OP_MKDIR: return mounts_mkdir(step, f);
+    case NSBOX_OP_TOUCH: return mounts_touch(step, f);
+    case NSBOX_OP_SYMLINK: return mounts_symlink(step, f);
+    case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
+    case NSBOX_OP_SETHOSTNAME:
+      return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;
+    case NSBOX_OP_CHDIR: return chdir(step->str[0]) < 0 ? fail(f, "chdir") : 0;
+    default:
+      errno = EINVAL;
+      return fail(f, "plan");
+  }
+}
+
+int setup_run(const struct plan *plan, struct failure *f) {
+  for (uint32_t i = 0; i + 1 < plan->nsteps; i++) {
+    if (run_step(&plan->steps[i], f) < 0) return (int)i;
+  }
+  return -1;
+}

@@ -1,0 +1,16 @@
+// Parent side of a spawn: clone into the new namespaces and exec the helper there.
+#ifndef NSBOX_SPAWN_H
+#define NSBOX_SPAWN_H
+
+#include <napi.h>
+
+namespace nsbox {
+
+// spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean)
+//   -> { pid, pidfd, reportFd, stdio: number[] } | { errno, syscall }
+// stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd.
+Napi::Value Spawn(const Napi::CallbackInfo& info);
+
+}  // namespace nsbox
+
+#endif

@@ -1,0 +1,73 @@
+/* The two little protocols between the addon (parent) and the helper (inside the namespaces).
+ *
+ * Plan (parent -> helper, over a pipe read to EOF): a header, then steps. Each step is
+ * a fixed header followed by `nstr` strings, each a u32 length, the bytes and a NUL, so
+ * the helper can use them in place. lib/plan.ts writes exactly this layout.
+ *
+ * Report (helper -> parent, over a pipe): fixed 32-byte records, smaller than PIPE_BUF,
+ * so every write is atomic and the parent never sees half a record.
+ */
+#ifndef NSBOX_SYS_WIRE_H
+#define NSBOX_SYS_WIRE_H
+
+#include <stdint.h>
+
+#define NSBOX_PLAN_MAGIC 0x6e73626fu /* "nsbo" */
+#define NSBOX_PLAN_VERSION 1u
+
+/* Plan header option bits. */
+#define NSBOX_PLAN_INIT 0x1u            /* stay as PID 1 and fork the command */
+#define NSBOX_PLAN_SETSID 0x2u          /* the command gets its own session */
+#define NSBOX_PLAN_DIE_WITH_PARENT 0x4u /* PDEATHSIG plus a pidfd watch of the parent */
+
+struct nsbox_plan_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t options;
+  uint32_t nsteps;
+};
+
+enum nsbox_op {
+  NSBOX_OP_MOUNT = 1,       /* source, target, fstype, data; flags = MS_*; b = NSBOX_IN_ROOT */
+  NSBOX_OP_OPEN_ROOT = 2,   /* path: later NSBOX_IN_ROOT paths resolve beneath it */
+  NSBOX_OP_MKDIR = 3,       /* path; a = mode; b = NSBOX_IN_ROOT */
+  NSBOX_OP_TOUCH = 4,       /* path (an empty file to bind a device onto); b = NSBOX_IN_ROOT */
+  NSBOX_OP_SYMLINK = 5,     /* target, linkpath; b = NSBOX_IN_ROOT */
+  NSBOX_OP_PIVOT_ROOT = 6,  /* no strings: pivots into the opened root */
+  NSBOX_OP_SETHOSTNAME = 7, /* name */
+  NSBOX_OP_CHDIR = 8,       /* path */
+  NSBOX_OP_EXEC = 9,        /* file, argv[a]..., env... ; always the last step */
+};
+
+#define NSBOX_IN_ROOT 0x1u
+
+struct nsbox_step_header {
+  uint32_t op;
+  uint32_t nstr;
+  uint32_t a;
+  uint32_t b;
+  uint64_t flags;
+};
+
+enum nsbox_report_type {
+  NSBOX_REPORT_ERROR = 1,   /* step failed: step, err, syscall */
+  NSBOX_REPORT_SPAWNED = 2, /* the command runs: value = its pid inside */
+  NSBOX_REPORT_EXIT = 3,    /* the command ended: value = wait status */
+};
+
+struct nsbox_report {
+  int32_t type;
+  int32_t step; /* index into the plan's steps, -1 for the helper's own work */
+  int32_t err;
+  int32_t value;
+  char syscall[16];
+};
+
+/* Fixed fd layout in the helper, after the n stdio fds of the command:
+ * n + 0 plan (read end), n + 1 report (write end), n + 2 pidfd of the parent (or -1 slot). */
+#define NSBOX_FD_PLAN 0
+#define NSBOX_FD_REPORT 1
+#define NSBOX_FD_PARENT 2
+#define NSBOX_CONTROL_FDS 3
+
+#endif

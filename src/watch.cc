@@ -1,0 +1,189 @@
+#include "watch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "sys/syscalls.h"
+#include "sys/wire.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace nsbox {
+namespace {
+
+// Owns the uv handles. It outlives the JavaScript wrapper if need be: handles are freed only
+// in their close callbacks, and the wrapper is kept alive (strong reference) until exit.
+struct State {
+  uv_poll_t report_poll;
+  uv_poll_t exit_poll;
+  int pidfd;
+  int report_fd;
+  int open_handles = 0;
+  bool finished = false;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::ObjectReference self;
+  Napi::AsyncContext* context = nullptr;
+  struct State** owner_slot = nullptr;  // the wrapper's pointer to us, cleared by Finish
+};
+
+// Callers hold a HandleScope: the arguments are created before this call.
+void Emit(State* s, std::initializer_list<napi_value> args) {
+  s->callback.MakeCallback(s->self.Value(), args, *s->context);
+}
+
+void OnClosed(uv_handle_t* handle) {
+  State* s = static_cast<State*>(handle->data);
+  if (--s->open_handles == 0) delete s;
+}
+
+void CleanupHook(void* arg);
+
+// Stops watching for good: closes fds and handles, and lets the wrapper be collected.
+void Finish(State* s) {
+  if (s->finished) return;
+  s->finished = true;
+  if (s->owner_slot) *s->owner_slot = nullptr;
+  napi_remove_env_cleanup_hook(s->env, CleanupHook, s);
+  if (s->pidfd >= 0) close(s->pidfd);
+  if (s->report_fd >= 0) close(s->report_fd);
+  s->pidfd = s->report_fd = -1;
+  delete s->context;
+  s->context = nullptr;
+  s->callback.Reset();
+  s->self.Reset();
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->report_poll), OnClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->exit_poll), OnClosed);
+}
+
+void CleanupHook(void* arg) { Finish(static_cast<State*>(arg)); }
+
+void OnExitReadable(uv_poll_t* handle, int status, int) {
+  State* s = static_cast<State*>(handle->data);
+  siginfo_t si = {};
+  int rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(s->pidfd), &si,
+                  WEXITED | WNOHANG | __WALL);
+  if (rc == 0 && si.si_pid == 0 && status == 0) return;  // not yet a zombie
+  uv_poll_stop(handle);
+  int code = rc == 0 ? si.si_code : 0;
+  int value = rc == 0 ? si.si_status : -errno;
+  close(s->pidfd);
+  close(s->report_fd);
+  s->pidfd = s->report_fd = -1;
+  Napi::Env env(s->env);
+  Napi::HandleScope scope(env);
+  Emit(s, {Napi::String::New(env, "exit"), Napi::Number::New(env, code), Napi::Number::New(env, value)});
+  Finish(s);
+}
+
+void OnReportReadable(uv_poll_t* handle, int, int) {
+  State* s = static_cast<State*>(handle->data);
+  Napi::Env env(s->env);
+  Napi::HandleScope scope(env);
+  for (;;) {
+    nsbox_report records[16];
+    ssize_t n = read(s->report_fd, records, sizeof records);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    // Writes are whole records (atomic, under PIPE_BUF), so reads are too.
+    for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(nsbox_report)); i++) {
+      const nsbox_report& r = records[i];
+      Emit(s, {Napi::String::New(env, "report"), Napi::Number::New(env, r.type),
+               Napi::Number::New(env, r.step), Napi::Number::New(env, r.err),
+               Napi::Number::New(env, r.value),
+               Napi::String::New(env, r.syscall, strnlen(r.syscall, sizeof r.syscall))});
+      if (s->finished) return;
+    }
+    if (n <= 0) break;  // EOF: the helper (and the command, without init) is done writing
+  }
+  // The write end closes before the process is a zombie; from here the pidfd says when.
+  uv_poll_stop(handle);
+  uv_poll_start(&s->exit_poll, UV_READABLE, OnExitReadable);
+  Emit(s, {Napi::String::New(env, "eof")});
+}
+
+class Watch : public Napi::ObjectWrap<Watch> {
+ public:
+  explicit Watch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watch>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsFunction()) {
+      Napi::TypeError::New(env, "new Watch(pidfd, reportFd, onEvent)").ThrowAsJavaScriptException();
+      return;
+    }
+    State* s = new State();
+    s->env = env;
+    s->pidfd = info[0].As<Napi::Number>().Int32Value();
+    s->report_fd = info[1].As<Napi::Number>().Int32Value();
+    s->callback = Napi::Persistent(info[2].As<Napi::Function>());
+    s->self = Napi::Persistent(info.This().As<Napi::Object>());
+    s->context = new Napi::AsyncContext(env, "nsbox:IsolatedProcess", info.This().As<Napi::Object>());
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    uv_poll_init(loop, &s->report_poll, s->report_fd);
+    uv_poll_init(loop, &s->exit_poll, s->pidfd);
+    s->report_poll.data = s->exit_poll.data = s;
+    s->open_handles = 2;
+    napi_add_env_cleanup_hook(env, CleanupHook, s);
+    uv_poll_start(&s->report_poll, UV_READABLE | UV_DISCONNECT, OnReportReadable);
+    state_ = s;
+    s->owner_slot = &state_;
+  }
+
+  // Only reached once Finish has dropped the strong reference: the State belongs to the
+  // handles from then on.
+  ~Watch() override = default;
+
+  Napi::Value Kill(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int sig = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : SIGTERM;
+    if (!Alive()) return Napi::Number::New(env, ESRCH);
+    int rc = nsbox_pidfd_send_signal(state_->pidfd, sig);
+    return Napi::Number::New(env, rc < 0 ? errno : 0);
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    SetRef(true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    SetRef(false);
+    return info.Env().Undefined();
+  }
+
+  // Stops watching without waiting for the exit (the process keeps running, uncollected
+  // until this process exits). For teardown paths only.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (Alive()) Finish(state_);
+    return info.Env().Undefined();
+  }
+
+ private:
+  bool Alive() const { return state_ != nullptr; }
+
+  void SetRef(bool on) {
+    if (!Alive()) return;
+    auto set = on ? uv_ref : uv_unref;
+    set(reinterpret_cast<uv_handle_t*>(&state_->report_poll));
+    set(reinterpret_cast<uv_handle_t*>(&state_->exit_poll));
+  }
+
+  State* state_ = nullptr;
+};
+
+}  // namespace
+
+Napi::Function WatchClass(Napi::Env env) {
+  return Watch::DefineClass(env, "Watch",
+                            {Watch::InstanceMethod<&Watch::Kill>("kill"),
+                             Watch::InstanceMethod<&Watch::Ref>("ref"),
+                             Watch::InstanceMethod<&Watch::Unref>("unref"),
+                             Watch::InstanceMethod<&Watch::Close>("close")});
+}
+
+}  // namespace nsbox
