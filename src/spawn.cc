@@ -216,7 +216,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   args.sources[nstdio + NSBOX_FD_PARENT] = parent_pidfd;
   char count[16];
   snprintf(count, sizeof count, "%u", nstdio);
-  char name[] = "nsbox-helper";
+  char name[] = "nsbox-init";
   char* argv[] = {name, count, nullptr};
   char* envp[] = {nullptr};
   args.argv = argv;

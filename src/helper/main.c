@@ -36,8 +36,9 @@ int main(int argc, char **argv) {
   /* Anything else Node let through without O_CLOEXEC stops here. */
   nsbox_close_range((unsigned)(keep_fds + NSBOX_CONTROL_FDS), ~0U, 0);
 
-  /* The sandboxed command must not ptrace us or open our /proc entries. */
-  if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+  /* The sandboxed command must not ptrace us or open our /proc entries. The name replaces
+   * "memfd:nsbox-helper", which is what exec from a memfd leaves in comm. */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_NAME, "nsbox-init") < 0) {
     report_error(-1, errno, "prctl");
     return 127;
   }

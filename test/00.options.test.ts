@@ -1,0 +1,121 @@
+/**
+ * Option parsing and plan building: pure code, no syscalls, so this is the one suite that needs
+ * no privilege. Every bad option must throw before anything runs.
+ */
+import { resolveOptions } from '../lib/options';
+import { buildPlan, encodePlan } from '../lib/plan';
+import { spawnIsolated } from '../lib';
+import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from '../lib/constants';
+
+function plan(options: object, command = '/bin/true', args: string[] = []) {
+  return buildPlan(command, args, resolveOptions(command, args, options));
+}
+
+describe('option validation', () => {
+  it.each([
+    ['unknown option', { pidd: true }, TypeError, 'ERR_NSBOX_UNKNOWN_OPTION'],
+    ['non-boolean pid', { pid: 'yes' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['empty rootfs', { rootfs: '' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['rootfs without mount', { rootfs: '/tmp', mount: false }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['proc without mount', { proc: true, mount: false }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['dev without rootfs', { dev: true }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['hostname with uts off', { hostname: 'x', uts: false }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['hostname too long', { hostname: 'x'.repeat(65) }, RangeError, 'ERR_OUT_OF_RANGE'],
+    ['negative timeout', { timeout: -1 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    ['unknown killSignal', { killSignal: 'SIGNOPE' }, TypeError, 'ERR_UNKNOWN_SIGNAL'],
+    ['bad stdio name', { stdio: ['pipe', 'file'] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['too many stdio entries', { stdio: new Array(65).fill('ignore') }, RangeError, 'ERR_OUT_OF_RANGE'],
+    ['env with NUL', { env: { A: 'x\0y' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['bad signal', { signal: {} }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['mount without target', { rootfs: '/tmp', mounts: [{ type: 'tmpfs', target: 'rel' }] }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['mount of unknown type', { rootfs: '/tmp', mounts: [{ type: 'nfs', target: '/x' }] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+  ])('%s throws', (_name, options, type, code) => {
+    let thrown: unknown;
+    try {
+      resolveOptions('/bin/true', [], options);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(type);
+    expect((thrown as { code: string }).code).toBe(code);
+  });
+
+  it('rejects a bad command and bad args', () => {
+    expect(() => resolveOptions('', [], {})).toThrow(TypeError);
+    expect(() => resolveOptions('/bin/true', ['ok', 3], {})).toThrow(/args\[1\]/);
+    expect(() => resolveOptions('/bin/true', ['a\0b'], {})).toThrow(/null bytes/);
+  });
+
+  it('spawnIsolated throws synchronously for bad options, before running anything', () => {
+    expect(() => spawnIsolated('/bin/true', [], { nope: 1 } as never)).toThrow(TypeError);
+  });
+
+  it('fills in the defaults', () => {
+    const o = resolveOptions('ps', ['aux'], {});
+    expect(o).toMatchObject({ pid: true, mount: true, uts: false, ipc: false, proc: true, dev: false, init: true, dieWithParent: true, newSession: true });
+    expect(o.stdio).toEqual(['pipe', 'pipe', 'pipe']);
+    expect(o.killSignal).toBe(15);
+    expect(o.argv0).toBe('ps');
+    expect(resolveOptions('ps', [], { rootfs: 'rel' }).rootfs).toBe(`${process.cwd()}/rel`);
+    expect(resolveOptions('ps', [], { rootfs: '/r' }).dev).toBe(true);
+    expect(resolveOptions('ps', [], { hostname: 'h' }).uts).toBe(true);
+    expect(resolveOptions('ps', [], { stdio: 'inherit' }).stdio).toEqual([0, 1, 2]);
+    expect(resolveOptions('ps', [], { stdio: ['ignore', null, 'inherit', undefined] }).stdio).toEqual(['ignore', 'pipe', 2, 'ignore']);
+    expect(resolveOptions('ps', [], { env: { A: '1', B: undefined } }).env).toEqual(['A=1']);
+    expect(resolveOptions('ps', [], { rootfs: '/r', cwd: 'sub' }).cwd).toBe('/sub');
+  });
+});
+
+describe('plan building', () => {
+  it('host root: private /, fresh /proc, then exec', () => {
+    const p = plan({});
+    expect(p.steps.map((s) => s.describe)).toEqual([
+      'make / private (no propagation to the host)',
+      'mount proc on /proc',
+      'execute /bin/true',
+    ]);
+    expect(p.cloneFlags).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount);
+    expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent);
+    expect(p.steps[1].flags).toBe(MOUNT_FLAGS.nosuid | MOUNT_FLAGS.nodev | MOUNT_FLAGS.noexec);
+  });
+
+  it('rootfs: bind, proc and /dev under the new root, then pivot_root', () => {
+    const p = plan({ rootfs: '/srv/root', hostname: 'box', cwd: '/tmp' });
+    const words = p.steps.map((s) => s.describe);
+    expect(words.slice(0, 4)).toEqual([
+      'make / private (no propagation to the host)',
+      'bind rootfs /srv/root onto itself',
+      'open rootfs /srv/root',
+      'mount proc on /proc',
+    ]);
+    expect(words).toContain('mount devpts on /dev/pts');
+    expect(words.indexOf('pivot_root into /srv/root')).toBeLessThan(words.indexOf('set hostname to box'));
+    expect(words.slice(-2)).toEqual(['chdir to /tmp', 'execute /bin/true']);
+    // Everything under the rootfs is resolved beneath it, never through host paths.
+    for (const s of p.steps.filter((s) => s.op === 'mount' && s.strings[1].startsWith('/dev'))) expect(s.b).toBe(WIRE.inRoot);
+    expect(p.cloneFlags & CLONE_FLAGS.uts).toBeTruthy();
+  });
+
+  it('without a PID namespace there is no fresh /proc', () => {
+    expect(plan({ pid: false }).steps.map((s) => s.op)).toEqual(['mount', 'exec']);
+    expect(plan({ mount: false }).steps.map((s) => s.op)).toEqual(['exec']);
+  });
+
+  it('read-only binds are a bind plus a remount', () => {
+    const p = plan({ rootfs: '/r', dev: false, mounts: [{ type: 'bind', source: '/etc', target: '/etc', readonly: true }] });
+    const remount = p.steps.find((s) => s.describe === 'make /etc read-only');
+    expect(remount?.flags).toBe(MOUNT_FLAGS.remount | MOUNT_FLAGS.bind | MOUNT_FLAGS.rdonly);
+  });
+
+  it('encodes the wire layout of src/sys/wire.h', () => {
+    const p = plan({ mount: false }, '/bin/echo', ['hi']);
+    const bytes = Buffer.from(encodePlan(p));
+    expect(bytes.readUInt32LE(0)).toBe(WIRE.magic);
+    expect(bytes.readUInt32LE(12)).toBe(1); // one step: exec
+    expect(bytes.readUInt32LE(16)).toBe(WIRE.op.exec);
+    expect(bytes.readUInt32LE(24)).toBe(2); // argc: argv0 + 'hi'
+    const strings = bytes.subarray(40).toString('latin1');
+    expect(strings).toContain('/bin/echo\0');
+    expect(strings).toContain('hi\0');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * PID-1 semantics, part 1: what the command sees. A fresh /proc shows only the namespace;
+ * without init the command itself is PID 1.
+ */
+import fs from 'fs';
+import os from 'os';
+import { spawnIsolated } from '../lib';
+import { describeAsRoot } from './helpers/privilege';
+import { buildRootfs, type Rootfs } from './helpers/rootfs';
+import { finish, run } from './helpers/run';
+import { snapshot, type HostSnapshot } from './helpers/host';
+
+/** The PID column of `ps aux` (the second). */
+function pidsOf(psAux: string): number[] {
+  return psAux.trim().split('\n').slice(1).map((line) => Number(line.trim().split(/\s+/)[1]));
+}
+
+describeAsRoot('PID 1 and a fresh /proc', () => {
+  let rootfs: Rootfs;
+  let before: HostSnapshot;
+  beforeAll(() => {
+    rootfs = buildRootfs();
+    before = snapshot();
+  });
+  afterAll(() => {
+    rootfs.remove();
+    // No mount of any sandbox reached the host.
+    expect(snapshot().mountinfo).toBe(before.mountinfo);
+  });
+
+  it('in a rootfs, ps lists only PID 1 (the init) and ps itself', async () => {
+    const r = await run('/bin/ps', ['-e', '-o', 'pid=,comm='], { rootfs: rootfs.dir });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(lines).toEqual([['1', 'nsbox-init'], ['2', 'ps']]);
+  });
+
+  it('on the host root with a fresh /proc, ps sees only the namespace', async () => {
+    const r = await run('ps', ['aux']);
+    expect(r.code).toBe(0);
+    expect(pidsOf(r.stdout)).toEqual([1, 2]);
+  });
+
+  it('with the host /proc (proc: false), ps still sees the host: the tutorial trap', async () => {
+    const r = await run('ps', ['aux'], { proc: false });
+    expect(pidsOf(r.stdout)).toContain(process.pid);
+  });
+
+  it('without init, the command is PID 1', async () => {
+    const r = await run('/bin/sh', ['-c', 'echo $$'], { init: false, rootfs: rootfs.dir });
+    expect(r.stdout).toBe('1\n');
+    const host = await run('sh', ['-c', 'echo $$'], { init: false });
+    expect(host.stdout).toBe('1\n');
+  });
+
+  it('with init, the command is PID 2 under it', async () => {
+    const r = await run('/bin/sh', ['-c', 'echo $$ $PPID'], { rootfs: rootfs.dir });
+    expect(r.stdout).toBe('2 1\n');
+  });
+
+  it('the handle pid is the host pid of PID 1, in another PID namespace', async () => {
+    const child = spawnIsolated('sleep', ['5']);
+    await new Promise((r) => child.once('spawn', r));
+    expect(child.pid).toBeGreaterThan(1);
+    expect(typeof child.pidfd).toBe('number');
+    expect(fs.readlinkSync(`/proc/${child.pid}/ns/pid`)).not.toBe(fs.readlinkSync('/proc/self/ns/pid'));
+    // The namespace's /proc (seen through the host) names the same process as 1.
+    expect(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')).toMatch(/NSpid:\s+\d+\s+1\n/);
+    child.kill('SIGKILL');
+    await child.exited;
+    expect(child.pidfd).toBeUndefined();
+  });
+
+  it('the rootfs is the root: the host filesystem is out of sight', async () => {
+    const r = await run('/bin/ls', ['/'], { rootfs: rootfs.dir });
+    expect(r.stdout.split('\n').sort()).toEqual(expect.arrayContaining(['bin', 'dev', 'proc', 'tmp']));
+    expect(r.stdout).not.toMatch(/\bhome\b|\bvar\b|\bboot\b/);
+  });
+
+  it('a minimal /dev: null, zero, urandom, pts, shm, fd links', async () => {
+    const r = await run('/bin/sh', ['-c', 'echo hi > /dev/null && ls /dev && ls -d /dev/pts /dev/shm && cat /dev/stdin'], {
+      rootfs: rootfs.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(r.stderr).toBe('');
+    for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'shm', 'fd', 'ptmx']) expect(r.stdout).toContain(name);
+  });
+
+  it('hostname, cwd, env and argv0 reach the command', async () => {
+    const r = await run('/bin/sh', ['-c', 'hostname; pwd; echo "$GREETING"'], {
+      rootfs: rootfs.dir,
+      hostname: 'sandbox',
+      cwd: '/tmp',
+      env: { GREETING: 'hello', PATH: '/bin' },
+    });
+    expect(r.stdout).toBe('sandbox\n/tmp\nhello\n');
+    expect(os.hostname()).not.toBe('sandbox');
+  });
+
+  it('stdin is piped in and stdout/stderr out', async () => {
+    const child = spawnIsolated('/bin/sh', ['-c', 'cat; echo err >&2'], { rootfs: rootfs.dir });
+    child.stdin?.end('from node\n');
+    const r = await finish(child);
+    expect(r).toEqual({ stdout: 'from node\n', stderr: 'err\n', code: 0, signal: null });
+  });
+
+  it('extra binds (read-only honoured) and tmpfs mounts', async () => {
+    const shared = fs.mkdtempSync(`${os.tmpdir()}/nsbox-bind-`);
+    fs.writeFileSync(`${shared}/file`, 'from host');
+    try {
+      const r = await run('/bin/sh', ['-c', 'cat /mnt/file; echo x > /mnt/new 2>/dev/null || echo read-only; echo t > /tmp/t && cat /tmp/t'], {
+        rootfs: rootfs.dir,
+        mounts: [
+          { type: 'bind', source: shared, target: '/mnt', readonly: true },
+          { type: 'tmpfs', target: '/tmp' },
+        ],
+      });
+      expect(r.stdout).toBe('from hostread-only\nt\n');
+      expect(fs.existsSync(`${rootfs.dir}/tmp/t`)).toBe(false); // it went to the tmpfs
+    } finally {
+      fs.rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('events come in ChildProcess order: spawn, exit, close', async () => {
+    const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, stdio: 'ignore' });
+    const events: string[] = [];
+    const closed = new Promise((r) => child.once('close', r));
+    for (const name of ['spawn', 'exit', 'close', 'error']) child.on(name, () => events.push(name));
+    await closed;
+    expect(events).toEqual(['spawn', 'exit', 'close']);
+    expect(child.exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * What a spawning suite must leave as it found: this process's fds, its zombie children, the
+ * mount table, and no process in a PID namespace it created.
+ */
+import fs from 'fs';
+
+export interface HostSnapshot {
+  fds: number;
+  zombies: number;
+  mountinfo: string;
+}
+
+function mounts(): string {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8');
+}
+
+/** Zombie children of this process. */
+export function zombieChildren(pid = process.pid): number {
+  let count = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' && Number(fields[1]) === pid) count++;
+  }
+  return count;
+}
+
+export function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+export function snapshot(): HostSnapshot {
+  return { fds: openFds(), zombies: zombieChildren(), mountinfo: mounts() };
+}
+
+/** Pids (host view) of every process in the PID namespace with this inode. */
+export function processesInPidNamespace(inode: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/pid`) === `pid:[${inode}]`) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** Inode of the PID namespace a process is in. */
+export function pidNamespaceOf(pid: number): number {
+  return Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/pid`))?.[1]);
+}
+
+/** Waits until `check` is true or `ms` pass; returns the last value of check. */
+export async function waitFor(check: () => boolean, ms = 2000, step = 10): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, step));
+  }
+  return check();
+}

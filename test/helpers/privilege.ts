@@ -1,0 +1,25 @@
+/**
+ * Who may run namespace tests. Under CI=true nothing may skip: a missing privilege fails the
+ * suite. Elsewhere a suite that lacks it skips, saying why.
+ */
+export const isRoot = process.getuid?.() === 0;
+export const inCI = process.env.CI === 'true';
+
+/** `describe` for suites that need root; skips with the reason outside CI. */
+export function describeAsRoot(name: string, body: () => void): void {
+  if (isRoot) {
+    describe(name, body);
+    return;
+  }
+  if (inCI) {
+    describe(name, () => {
+      it('needs root (CI=true forbids skipping)', () => {
+        throw new Error(`${name}: the namespace tests need root; run the CI as root`);
+      });
+    });
+    return;
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`skipping "${name}": needs root (uid 0) for PID and mount namespaces`);
+  describe.skip(name, body);
+}
