@@ -39,13 +39,19 @@ export function snapshot(): HostSnapshot {
   return { fds: openFds(), zombies: zombieChildren(), mountinfo: mounts() };
 }
 
-/** Pids (host view) of every process in the PID namespace with this inode. */
+/**
+ * Pids (host view) of every living process in the PID namespace with this inode. Zombies are
+ * not alive: when the Node process is killed, its dead PID 1 is handed to the host's init, which
+ * reaps it when it gets to it.
+ */
 export function processesInPidNamespace(inode: number): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readlinkSync(`/proc/${entry}/ns/pid`) === `pid:[${inode}]`) pids.push(Number(entry));
+      if (fs.readlinkSync(`/proc/${entry}/ns/pid`) !== `pid:[${inode}]`) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }

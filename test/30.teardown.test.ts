@@ -1,0 +1,71 @@
+/**
+ * PID-1 semantics, part 3: orphans are reaped while the command runs, and nothing of the
+ * namespace is left alive once `exited` resolves, or once the Node process itself is killed.
+ */
+import { spawn } from 'child_process';
+import path from 'path';
+import { spawnIsolated } from '../lib';
+import { describeAsRoot } from './helpers/privilege';
+import { pidNamespaceOf, processesInPidNamespace, waitFor } from './helpers/host';
+import { collect, finish } from './helpers/run';
+
+const DIST = path.join(__dirname, '..', 'dist', 'index.js');
+
+describeAsRoot('reaping and teardown', () => {
+  it('orphans are reaped while the command runs: no zombie accumulates', async () => {
+    // Each inner sh leaves a short-lived orphan behind; after they exit, PID 1 must collect them.
+    const script = [
+      'orphans=""',
+      'for i in 1 2 3 4 5 6 7 8; do orphans="$orphans $(sh -c "sleep 0.02 >/dev/null & echo \\$!")"; done',
+      'sleep 0.5',
+      'for p in $orphans; do if [ -e /proc/$p ]; then echo "left $p $(cut -d" " -f3 /proc/$p/stat)"; else echo gone; fi; done',
+    ].join('\n');
+    const r = await finish(spawnIsolated('sh', ['-c', script]));
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(8);
+    expect(lines).toEqual(new Array(8).fill('gone'));
+  });
+
+  it('when the command exits, double-forked daemons are gone by the time exited resolves', async () => {
+    const child = spawnIsolated('sh', ['-c', '(setsid sleep 1000 &); (sleep 1000 &); echo ready; read line']);
+    const out = collect(child.stdout);
+    await new Promise((r) => child.stdout?.once('data', r));
+    const inode = pidNamespaceOf(child.pid as number);
+    // init + sh + two daemons
+    expect(processesInPidNamespace(inode).length).toBeGreaterThanOrEqual(4);
+    child.stdin?.end('go\n');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(processesInPidNamespace(inode)).toEqual([]);
+    expect(await out).toBe('ready\n');
+  });
+
+  it('SIGKILL of PID 1 takes every process of the namespace with it', async () => {
+    const child = spawnIsolated('sh', ['-c', '(sleep 1000 &); (sleep 1000 &); echo ready; sleep 1000']);
+    await new Promise((r) => child.stdout?.once('data', r));
+    const inode = pidNamespaceOf(child.pid as number);
+    child.kill('SIGKILL');
+    await child.exited;
+    expect(processesInPidNamespace(inode)).toEqual([]);
+  });
+
+  it.each([
+    ['with init', true],
+    ['without init', false],
+  ])('if the Node process is SIGKILLed, the namespace is gone within a second (%s)', async (_name, init) => {
+    const script = `
+      const { spawnIsolated } = require(${JSON.stringify(DIST)});
+      const child = spawnIsolated('sh', ['-c', '(sleep 1000 &); sleep 1000'], { init: ${init}, stdio: 'ignore' });
+      child.on('spawn', () => console.log(child.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const node = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = Number(await new Promise<string>((r) => node.stdout.once('data', (d: Buffer) => r(d.toString()))));
+    const inode = pidNamespaceOf(pid);
+    expect(await waitFor(() => processesInPidNamespace(inode).length >= 2)).toBe(true);
+    const killedAt = Date.now();
+    node.kill('SIGKILL');
+    expect(await waitFor(() => processesInPidNamespace(inode).length === 0, 1000, 5)).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(1000);
+    await new Promise((r) => (node.exitCode !== null || node.signalCode !== null ? r(null) : node.once('exit', r)));
+  });
+});
