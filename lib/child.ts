@@ -221,6 +221,7 @@ export class IsolatedProcess extends EventEmitter {
     else result = { code: null, signal: null };
     this.#exit = result;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#flushStdio();
     if (!this.#failed) {
       this.exitCode = result.code;
       this.signalCode = result.signal;
@@ -241,6 +242,17 @@ export class IsolatedProcess extends EventEmitter {
       this.#exit = { code: null, signal: null };
       this.#maybeClose();
     }
+  }
+
+  /** As ChildProcess does on exit: nobody can read stdin any more, and output nobody reads is
+   * drained, so that 'close' comes. */
+  #flushStdio(): void {
+    this.stdin?.destroy();
+    process.nextTick(() => {
+      for (const stream of this.stdio.slice(1)) {
+        if (stream && (stream as Readable).readable) (stream as Readable).resume();
+      }
+    });
   }
 
   #settle(action: () => void): void {
