@@ -45,6 +45,7 @@
         "src/watch.cc",
         "src/primitives.cc",
         "src/helper_image.cc",
+        "src/userns.cc",
         "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
       ],
       "defines": ["NAPI_VERSION=8"],

@@ -10,6 +10,8 @@ import { getSystemErrorMap } from 'util';
 export interface NativeFailure {
   errno: number;
   syscall: string;
+  /** The file involved, when native code knows it. */
+  path?: string;
 }
 
 /** Where a failure happened, in words a user can act on. */

@@ -6,6 +6,7 @@
 import path from 'path';
 import nodeGypBuild from 'node-gyp-build';
 import type { NativeFailure } from './errors';
+import type { UsernsRequest } from './userns';
 
 /** What `spawn` returns when the helper is running in its new namespaces. */
 export interface NativeSpawned {
@@ -34,7 +35,7 @@ export interface NativeWatch {
 /** The native addon (src/addon.cc). */
 export interface NativeBinding {
   /** stdio entries: -1 pipe, -2 /dev/null, n >= 0 an fd of ours. */
-  spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean): NativeSpawned | NativeFailure;
+  spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean, userns?: UsernsRequest): NativeSpawned | NativeFailure;
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   unshare(flags: number): NativeFailure | undefined;
   setns(target: string | number, nstype: number): NativeFailure | undefined;

@@ -34,6 +34,13 @@ export interface TmpfsMount {
   mode?: number;
 }
 
+/** One line of a uid or gid map: `count` ids from `inside` map to ids from `outside` on the host. */
+export interface IdMap {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
 /** An extra mount made inside the sandbox before the command starts. */
 export type MountSpec = BindMount | TmpfsMount;
 
@@ -47,6 +54,16 @@ export interface IsolatedOptions {
   uts?: boolean;
   /** New IPC namespace (System V IPC, POSIX message queues). Default `false`. */
   ipc?: boolean;
+  /**
+   * New user namespace: the command is root inside and has no privilege outside. This is what
+   * lets an unprivileged user create the other namespaces. Default `false`, or `true` when a map
+   * is given. Without maps, uid and gid 0 inside map to this process's euid and egid.
+   */
+  user?: boolean;
+  /** uid map of the user namespace (several lines, or ids other than your own, need root). */
+  uidMap?: readonly IdMap[];
+  /** gid map of the user namespace (same rules as `uidMap`). */
+  gidMap?: readonly IdMap[];
   /** Host directory to use as `/`, entered with pivot_root. Default: the host's root. */
   rootfs?: string;
   /** Mount a fresh procfs on `/proc`, so `ps` sees only the sandbox. Default: `pid && mount`. */
@@ -85,6 +102,9 @@ export interface ResolvedOptions {
   mount: boolean;
   uts: boolean;
   ipc: boolean;
+  user: boolean;
+  uidMap: IdMap[];
+  gidMap: IdMap[];
   rootfs: string | undefined;
   proc: boolean;
   dev: boolean;
@@ -104,7 +124,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN: ReadonlySet<string> = new Set([
-  'pid', 'mount', 'uts', 'ipc', 'rootfs', 'proc', 'dev', 'mounts', 'hostname', 'init', 'cwd', 'env',
+  'pid', 'mount', 'uts', 'ipc', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev', 'mounts', 'hostname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'signal', 'timeout', 'killSignal',
 ]);
 
@@ -134,6 +154,10 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   }
   const uts = bool(o, 'uts', hostname !== undefined);
   if (hostname !== undefined && !uts) throw invalidArgValue('hostname', 'needs a UTS namespace (uts: true)');
+  const uidMapRaw = idMap(o.uidMap, 'uidMap');
+  const gidMapRaw = idMap(o.gidMap, 'gidMap');
+  const user = bool(o, 'user', uidMapRaw !== undefined || gidMapRaw !== undefined);
+  if (!user && (uidMapRaw || gidMapRaw)) throw invalidArgValue(uidMapRaw ? 'uidMap' : 'gidMap', 'needs a user namespace (user: true)');
   const rootfsRaw = optionalString(o, 'rootfs');
   const rootfs = rootfsRaw === undefined ? undefined : path.resolve(rootfsRaw);
   const proc = bool(o, 'proc', pid && mount);
@@ -153,6 +177,9 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     mount,
     uts,
     ipc: bool(o, 'ipc', false),
+    user,
+    uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
+    gidMap: user ? (gidMapRaw ?? [{ inside: 0, outside: process.getegid?.() ?? 0, count: 1 }]) : [],
     rootfs,
     proc,
     dev,
@@ -245,6 +272,25 @@ function mountSpecs(v: unknown): MountSpec[] {
       return { type: 'tmpfs', target, size, mode };
     }
     throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
+  });
+}
+
+const MAX_MAP_LINES = 340; // the kernel's limit
+
+function idMap(v: unknown, name: string): IdMap[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) throw invalidArgType(name, 'a non-empty array of { inside, outside, count }', v);
+  if (v.length > MAX_MAP_LINES) throw outOfRange(name, `at most ${MAX_MAP_LINES} lines`, v.length);
+  return v.map((line: unknown, i) => {
+    if (typeof line !== 'object' || line === null) throw invalidArgType(`${name}[${i}]`, 'an object', line);
+    const l = line as Record<string, unknown>;
+    for (const key of ['inside', 'outside', 'count']) {
+      const n = l[key];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < (key === 'count' ? 1 : 0) || n > 0xfffffffe) {
+        throw outOfRange(`${name}[${i}].${key}`, `an integer from ${key === 'count' ? 1 : 0} to 4294967294`, n);
+      }
+    }
+    return { inside: l.inside as number, outside: l.outside as number, count: l.count as number };
   });
 }
 

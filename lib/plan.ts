@@ -7,6 +7,7 @@
 import os from 'os';
 import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from './constants';
 import type { MountSpec, ResolvedOptions } from './options';
+import { usernsRequest } from './userns';
 
 /** One setup step, as data. */
 export interface PlanStep {
@@ -99,6 +100,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.mount) cloneFlags |= CLONE_FLAGS.mount;
   if (o.uts) cloneFlags |= CLONE_FLAGS.uts;
   if (o.ipc) cloneFlags |= CLONE_FLAGS.ipc;
+  if (o.user) cloneFlags |= CLONE_FLAGS.user;
 
   const steps: PlanStep[] = [];
   if (o.mount) {
@@ -118,6 +120,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.init) options |= WIRE.options.init;
   if (o.newSession) options |= WIRE.options.setsid;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
+  if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
   return { cloneFlags, options, steps };
 }
 

@@ -4,11 +4,12 @@
  */
 import { IsolatedProcess } from './child';
 import { CLONE_FLAGS, NAMESPACES } from './constants';
-import { AbortError, isNativeFailure, systemError } from './errors';
+import { AbortError, isNativeFailure, systemError, type NativeFailure } from './errors';
 import { native } from './native';
 import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
 import { buildPlan, encodePlan, type Plan } from './plan';
 import { openStdioStreams } from './stdio';
+import { usernsRequest } from './userns';
 
 const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
@@ -17,9 +18,13 @@ function nativeStdio(o: ResolvedOptions): number[] {
   return o.stdio.map((entry) => (entry === 'pipe' ? STDIO_PIPE : entry === 'ignore' ? STDIO_IGNORE : entry));
 }
 
-function cloneStep(plan: Plan): string {
+/** Words for a failure before the helper ran its plan. */
+function startStep(plan: Plan, failure: NativeFailure): string {
+  if (failure.path?.endsWith('_map') || failure.path?.endsWith('/setgroups')) return `write ${failure.path}`;
+  if (failure.syscall !== 'clone') return 'start the nsbox helper';
   const names = NAMESPACES.filter((ns) => plan.cloneFlags & CLONE_FLAGS[ns]);
-  return names.length ? `create ${names.join(', ')} namespaces` : 'start the helper process';
+  const hint = plan.cloneFlags & CLONE_FLAGS.user || process.geteuid?.() === 0 ? '' : ' (unprivileged: add user: true)';
+  return `create ${names.join(', ')} namespaces${hint}`;
 }
 
 /**
@@ -54,9 +59,9 @@ export function spawnIsolated(
     return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error: new AbortError(o.signal.reason) });
   }
   const binding = native();
-  const result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent);
+  const result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o));
   if (isNativeFailure(result)) {
-    const error = systemError(result, { step: result.syscall === 'clone' ? cloneStep(plan) : 'start the nsbox helper' });
+    const error = systemError(result, { step: startStep(plan, result), path: result.path });
     return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error });
   }
   const child = new IsolatedProcess({

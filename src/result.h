@@ -7,10 +7,11 @@
 
 namespace nsbox {
 
-inline Napi::Value Failure(Napi::Env env, int err, const char* syscall) {
+inline Napi::Value Failure(Napi::Env env, int err, const char* syscall, const char* path = nullptr) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("errno", Napi::Number::New(env, err));
   result.Set("syscall", Napi::String::New(env, syscall));
+  if (path) result.Set("path", Napi::String::New(env, path));
   return result;
 }
 

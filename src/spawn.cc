@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <string>
 
 #include "helper_image.h"
 #include "result.h"
 #include "sys/syscalls.h"
 #include "sys/wire.h"
+#include "userns.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -36,18 +38,25 @@ struct ChildArgs {
   int helper_fd;
   char* const* argv;
   char* const* envp;
+  UsernsMaps maps;
   volatile int err;
   const char* volatile syscall;
+  const char* volatile path;
 };
 
-int ChildFail(ChildArgs* args, const char* syscall) {
+int ChildFail(ChildArgs* args, const char* syscall, const char* path = nullptr) {
   args->err = errno;
   args->syscall = syscall;
+  args->path = path;
   _exit(127);
 }
 
 int ChildMain(void* raw) {
   ChildArgs* args = static_cast<ChildArgs*>(raw);
+  MapFailure map_failure;
+  if (PrepareChildUserns(args->maps, &map_failure) < 0) {
+    return ChildFail(args, map_failure.syscall, map_failure.path);
+  }
   int n = args->count;
   int moved[kMaxFds];
   // First lift every source above the target range, so placing fd i never clobbers a source
@@ -136,7 +145,6 @@ int OpenStdio(const Napi::Array& stdio, Fds* fds, ChildArgs* args, const char** 
 }
 
 int WritePlan(const Napi::Uint8Array& plan, Fds* fds, const char** syscall) {
-  if (pipe2(fds->plan, O_CLOEXEC) < 0) return *syscall = "pipe2", -1;
   size_t size = plan.ByteLength();
   // The whole plan sits in the pipe before the helper runs, so the write must not block.
   if (size > 65536 && fcntl(fds->plan[1], F_SETPIPE_SZ, static_cast<int>(size)) < 0) {
@@ -180,13 +188,32 @@ pid_t CloneHelper(ChildArgs* args, int flags, int* pidfd) {
   return pid;
 }
 
+// The optional 5th argument: { writer: 'child' | 'parent', uidMap, gidMap }.
+bool ParseUserns(const Napi::Value& value, std::string* uid_map, std::string* gid_map, UsernsMaps* maps) {
+  if (value.IsUndefined()) return true;
+  if (!value.IsObject()) return false;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value writer = o.Get("writer"), uid = o.Get("uidMap"), gid = o.Get("gidMap");
+  if (!writer.IsString() || !uid.IsString() || !gid.IsString()) return false;
+  std::string who = writer.As<Napi::String>().Utf8Value();
+  if (who != "child" && who != "parent") return false;
+  *uid_map = uid.As<Napi::String>().Utf8Value();
+  *gid_map = gid.As<Napi::String>().Utf8Value();
+  maps->writer = who == "child" ? MapWriter::kChild : MapWriter::kParent;
+  maps->uid_map = uid_map->c_str();
+  maps->gid_map = gid_map->c_str();
+  return true;
+}
+
 }  // namespace
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  std::string uid_map, gid_map;
+  ChildArgs args = {};
   if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsArray() ||
-      !info[3].IsBoolean()) {
-    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent)");
+      !info[3].IsBoolean() || !ParseUserns(info[4], &uid_map, &gid_map, &args.maps)) {
+    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?)");
   }
   Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
   int flags = info[1].As<Napi::Number>().Int32Value();
@@ -194,21 +221,22 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   bool die_with_parent = info[3].As<Napi::Boolean>().Value();
   uint32_t nstdio = stdio.Length();
   if (nstdio > kMaxStdio) return ThrowTypeError(env, "too many stdio entries");
+  // With maps written by us, the plan goes in only after them: the helper waits for it.
+  bool plan_after_maps = args.maps.writer == MapWriter::kParent;
 
   int err = 0;
   const char* syscall = nullptr;
-  ChildArgs args = {};
   args.helper_fd = HelperImageFd(&err, &syscall);
   if (args.helper_fd < 0) return Failure(env, err, syscall);
   int parent_pidfd = die_with_parent ? ParentPidfd() : -1;
   if (die_with_parent && parent_pidfd < 0) return Failure(env, errno, "pidfd_open");
 
   Fds fds;
-  if (OpenStdio(stdio, &fds, &args, &syscall) < 0 || WritePlan(plan, &fds, &syscall) < 0 ||
-      pipe2(fds.report, O_CLOEXEC) < 0) {
+  if (OpenStdio(stdio, &fds, &args, &syscall) < 0 || (syscall = "pipe2", pipe2(fds.plan, O_CLOEXEC) < 0) ||
+      (!plan_after_maps && WritePlan(plan, &fds, &syscall) < 0) || (syscall = "pipe2", pipe2(fds.report, O_CLOEXEC) < 0)) {
     err = errno;
     fds.CloseAllOfThem();
-    return Failure(env, err, syscall ? syscall : "pipe2");
+    return Failure(env, err, syscall);
   }
   args.count = static_cast<int>(nstdio) + NSBOX_CONTROL_FDS;
   args.sources[nstdio + NSBOX_FD_PLAN] = fds.plan[0];
@@ -225,15 +253,24 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   int pidfd = -1;
   pid_t pid = CloneHelper(&args, flags, &pidfd);
   err = errno;
-  fds.CloseChildSide();
   if (pid < 0 || args.err) {
     if (pid >= 0) {
       Reap(pidfd, false);  // it died before the helper ran
       err = args.err;
     }
     fds.CloseAllOfThem();
-    return Failure(env, err, pid < 0 ? "clone" : args.syscall);
+    return Failure(env, err, pid < 0 ? "clone" : args.syscall, pid < 0 ? nullptr : args.path);
   }
+  char map_path[64];
+  MapFailure map_failure = {nullptr, nullptr};
+  if (plan_after_maps && (WriteMapsFromParent(args.maps, pid, map_path, &map_failure) < 0 ||
+                          WritePlan(plan, &fds, &map_failure.syscall) < 0)) {
+    err = errno;
+    Reap(pidfd, true);
+    fds.CloseAllOfThem();
+    return Failure(env, err, map_failure.syscall, map_failure.path);
+  }
+  fds.CloseChildSide();
   if (fcntl(fds.report[0], F_SETFL, O_NONBLOCK) < 0) {
     err = errno;
     Reap(pidfd, true);

@@ -96,7 +96,7 @@ describeAsRoot('signals', () => {
     const child = spawnIsolated('sleep', ['10'], { signal: controller.signal });
     const errors: Error[] = [];
     child.on('error', (e) => errors.push(e));
-    const exit = new Promise((r) => child.once('exit', (code, signal) => r(signal)));
+    const exit = new Promise((r) => child.once('exit', (_code, signal) => r(signal)));
     setTimeout(() => controller.abort(), 50);
     await expect(child.exited).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     expect(await exit).toBe('SIGTERM');

@@ -4,6 +4,7 @@
  * argv[1] is n, the number of stdio fds the command gets (0..n-1); the control fds follow
  * them (sys/wire.h). Signals arrive all blocked. */
 #include <poll.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -15,6 +16,21 @@
 #include "plan.h"
 #include "report.h"
 #include "setup.h"
+
+/* The parent wrote multi-range maps while we waited for the plan; we kept our capabilities
+ * across exec through the ambient set. Become root of the namespace, then drop the ambient set
+ * so the command gets capabilities by the ordinary rules. */
+static void become_root(void) {
+  const char *failed = NULL;
+  if (setgroups(0, NULL) < 0) failed = "setgroups";
+  else if (setresgid(0, 0, 0) < 0) failed = "setresgid";
+  else if (setresuid(0, 0, 0) < 0) failed = "setresuid";
+  else if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) failed = "prctl";
+  if (failed) {
+    report_error(-1, errno, failed);
+    _exit(127);
+  }
+}
 
 static void die_with_parent(int parent_pidfd) {
   /* PDEATHSIG fires when the cloning thread dies; the pidfd poll in init covers the rest and
@@ -49,6 +65,8 @@ int main(int argc, char **argv) {
     return 127;
   }
   close(plan_fd);
+  /* Before PDEATHSIG: changing credentials clears it. */
+  if (plan.options & NSBOX_PLAN_BECOME_ROOT) become_root();
   int with_parent = (plan.options & NSBOX_PLAN_DIE_WITH_PARENT) != 0;
   if (with_parent) die_with_parent(parent_fd);
 

@@ -18,7 +18,7 @@ export function runNode(body: string, options: { uid?: number; timeout?: number 
   const script = `const nsbox = require(${JSON.stringify(DIST)}); const out = (v) => console.log(JSON.stringify(v));\n(async () => {\n${body}\n})().catch((e) => { console.error(e && e.stack || e); process.exit(99); });`;
   return new Promise((resolve) => {
     execFile(process.execPath, ['-e', script], { timeout: options.timeout ?? 20_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as number | null) : 0;
+      const code: unknown = err ? (err as { code?: unknown }).code : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
   });

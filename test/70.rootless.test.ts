@@ -1,0 +1,91 @@
+/**
+ * Rootless: an unprivileged user (uid 65534) runs spawnIsolated with a user namespace, PID and
+ * mount namespaces and a rootfs; it is root inside and can do nothing outside that 65534 could not.
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { describeAsRoot } from './helpers/privilege';
+import { buildRootfs, type Rootfs } from './helpers/rootfs';
+import { outputs } from './helpers/node';
+import { readablePackage, runAsNobody, type ReadablePackage } from './helpers/unprivileged';
+import { pidNamespaceOf, processesInPidNamespace } from './helpers/host';
+import { run } from './helpers/run';
+
+// Root sets this up (the rootfs, a package copy 65534 can read); the spawns run as 65534.
+describeAsRoot('rootless (as uid 65534)', () => {
+  let rootfs: Rootfs;
+  let pkg: ReadablePackage;
+  let rootOwned: string;
+  beforeAll(() => {
+    rootfs = buildRootfs(['sh', 'ps', 'id', 'cat', 'hostname', 'sleep'], { mode: 0o755 });
+    pkg = readablePackage();
+    rootOwned = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-rootowned-'));
+    fs.chmodSync(rootOwned, 0o755);
+    fs.writeFileSync(path.join(rootOwned, 'file'), 'root data\n', { mode: 0o644 });
+  });
+  afterAll(() => {
+    rootfs.remove();
+    pkg.remove();
+    fs.rmSync(rootOwned, { recursive: true, force: true });
+  });
+
+  it('without a user namespace the kernel says EPERM, and the error says what to add', async () => {
+    const r = await runAsNobody(pkg, `
+      const child = nsbox.spawnIsolated('/bin/true');
+      await child.exited.catch((e) => out({ code: e.code, step: e.step, syscall: e.syscall }));
+    `);
+    expect(outputs(r)).toEqual([{ code: 'EPERM', syscall: 'clone', step: 'create pid, mount namespaces (unprivileged: add user: true)' }]);
+  });
+
+  it('user + pid + mount + rootfs: root inside, PID 1, a fresh /proc', async () => {
+    const r = await runAsNobody(pkg, `
+      const child = nsbox.spawnIsolated('/bin/sh', ['-c', 'id -u; cat /proc/self/uid_map; ps -e -o pid=,comm='], { user: true, rootfs: ${JSON.stringify(rootfs.dir)} });
+      let text = ''; child.stdout.on('data', (d) => (text += d));
+      child.stderr.pipe(process.stderr);
+      const status = await child.exited;
+      out({ uid: process.getuid(), status, lines: text.trim().split('\\n').map((l) => l.trim().split(/\\s+/).join(' ')) });
+    `);
+    expect(r.stderr).toBe('');
+    expect(outputs(r)).toEqual([{ uid: 65534, status: { code: 0, signal: null }, lines: ['0', '0 65534 1', '1 nsbox-init', '2 sh', expect.stringMatching(/^\d+ ps$/)] }]);
+  });
+
+  it('root inside cannot do what uid 65534 cannot outside', async () => {
+    const file = path.join(rootOwned, 'file');
+    const r = await runAsNobody(pkg, `
+      const child = nsbox.spawnIsolated('/bin/sh', ['-c', 'echo owned > /mnt/file; echo "write $?"; cat /mnt/file'], {
+        user: true, rootfs: ${JSON.stringify(rootfs.dir)}, mounts: [{ type: 'bind', source: ${JSON.stringify(rootOwned)}, target: '/mnt' }],
+      });
+      let text = ''; child.stdout.on('data', (d) => (text += d));
+      await child.exited;
+      out(text);
+    `);
+    const [text] = outputs(r) as [string];
+    expect(text).toMatch(/write [12]\nroot data\n/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('root data\n');
+  });
+
+  it('signals and teardown work from the unprivileged parent', async () => {
+    const r = await runAsNobody(pkg, `
+      const child = nsbox.spawnIsolated('/bin/sh', ['-c', '(sleep 100 &); echo ready; sleep 100'], { user: true, rootfs: ${JSON.stringify(rootfs.dir)} });
+      await new Promise((resolve) => child.stdout.once('data', resolve));
+      out(child.pid);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill('SIGTERM');
+      out(await child.exited);
+    `);
+    const [pid, status] = outputs(r) as [number, unknown];
+    expect(status).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(fs.existsSync(`/proc/${pid}`) ? processesInPidNamespace(pidNamespaceOf(pid)) : []).toEqual([]);
+  });
+
+  it('as root, a multi-range map is written by the parent and the command is root of it', async () => {
+    const r = await run('/bin/sh', ['-c', 'id -u; cat /proc/self/uid_map /proc/self/gid_map'], {
+      rootfs: rootfs.dir,
+      uidMap: [{ inside: 0, outside: 100000, count: 65536 }],
+      gidMap: [{ inside: 0, outside: 200000, count: 65536 }],
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0', '0 100000 65536', '0 200000 65536', '']);
+  });
+});
