@@ -16,3 +16,4 @@ export type { Namespace, MountFlag, UmountFlag } from './constants';
 export { NAMESPACES } from './constants';
 export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type ThreadScope, type MountOptions, type UmountOptions } from './primitives';
 export { namespaces, type NamespaceInfo } from './namespaces';
+export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions } from './rootfs';

@@ -18,7 +18,7 @@ describeAsRoot('rootless (as uid 65534)', () => {
   let pkg: ReadablePackage;
   let rootOwned: string;
   beforeAll(() => {
-    rootfs = buildRootfs(['sh', 'ps', 'id', 'cat', 'hostname', 'sleep'], { mode: 0o755 });
+    rootfs = buildRootfs(['sh', 'ps', 'id', 'cat', 'hostname', 'sleep']);
     pkg = readablePackage();
     rootOwned = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-rootowned-'));
     fs.chmodSync(rootOwned, 0o755);

@@ -1,0 +1,77 @@
+/** Every tutorial step in examples/ runs, and prints what the tutorial says it does. */
+import { execFile } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { describeAsRoot } from './helpers/privilege';
+import { readablePackage, NOBODY, type ReadablePackage } from './helpers/unprivileged';
+
+const EXAMPLES = path.join(__dirname, '..', 'examples');
+
+function runExample(file: string, runAs?: { pkg: ReadablePackage }): Promise<{ code: number; stdout: string; stderr: string }> {
+  let command = process.execPath;
+  let args = [path.join(EXAMPLES, file)];
+  if (runAs) {
+    // The example, copied next to a package copy 65534 can read, requiring it as '..'.
+    const dir = path.join(runAs.pkg.dir, 'examples');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    fs.copyFileSync(path.join(EXAMPLES, file), path.join(dir, file));
+    fs.chmodSync(path.join(dir, file), 0o644);
+    command = 'setpriv';
+    args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, path.join(dir, file)];
+  }
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: 20_000, cwd: os.tmpdir() }, (err, stdout, stderr) => {
+      const code: unknown = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
+    });
+  });
+}
+
+describeAsRoot('examples', () => {
+  it('01: the hostname changes inside only', async () => {
+    const r = await runExample('01-uts-hostname.js');
+    expect(r.stdout).toBe(`tutorial-box\nhost hostname is still: ${os.hostname()}\n`);
+  });
+
+  it('02: PID 1, but ps shows the host through the host /proc', async () => {
+    const r = await runExample('02-pid-host-proc.js');
+    expect(r.stdout).toMatch(/^inside, my PID is 1\n/);
+    const listed = Number(/lists (\d+) processes/.exec(r.stdout)?.[1]);
+    expect(listed).toBeGreaterThan(5);
+  });
+
+  it('03: with a fresh /proc, ps lists only PID 1 and ps', async () => {
+    const r = await runExample('03-pid-fresh-proc.js');
+    expect(r.code).toBe(0);
+    const pids = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
+    expect(pids).toEqual(['1', '2']);
+  });
+
+  it('04: in a rootfs, / is the rootfs and ps lists only the sandbox', async () => {
+    const r = await runExample('04-rootfs.js');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\/ holds: bin dev etc/);
+    const ps = r.stdout.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(/\s+/));
+    expect(ps.map((cols) => [cols[1], cols[10]])).toEqual([['1', 'nsbox-init'], ['2', '/bin/sh'], [expect.stringMatching(/^\d+$/), 'ps']]);
+  });
+
+  it('05: rootless, as uid 65534', async () => {
+    const pkg = readablePackage();
+    try {
+      const r = await runExample('05-rootless.js', { pkg });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^inside: uid 0, map: +0 +65534 +1\n/);
+      expect(r.stdout).toMatch(/\noutside: uid 65534\n$/);
+    } finally {
+      pkg.remove();
+    }
+  });
+
+  it('06: real status of a crash, SIGTERM trapped, orphans gone', async () => {
+    const r = await runExample('06-init-and-signals.js');
+    expect(r.stdout).toBe(
+      'a command that segfaults: {"code":null,"signal":"SIGSEGV"}\ngot SIGTERM\nafter SIGTERM: {"code":3,"signal":null} (the orphaned sleep died with the namespace)\n',
+    );
+  });
+});
