@@ -7,6 +7,7 @@
  * @module
  */
 import os from 'os';
+import tty from 'tty';
 import { parseArgs } from 'util';
 import { NsboxError } from './errors';
 import type { IsolatedOptions, MountSpec } from './options';
@@ -83,11 +84,16 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
     }),
     ...(values.tmpfs ?? []).map((target): MountSpec => ({ type: 'tmpfs', target })),
   ];
+  // An interactive shell needs the terminal, as its foreground group; otherwise detach from it
+  // (CVE-2017-5226).
+  // tty.isatty, not process.stdin.isTTY: touching process.stdin would make the shared terminal
+  // non-blocking under the shell's feet.
+  const interactive = tty.isatty(0) && values['new-session'] !== true;
   const options: IsolatedOptions = {
     stdio: 'inherit',
     init: !values['no-init'],
-    // An interactive shell needs the terminal; otherwise detach from it (CVE-2017-5226).
-    newSession: values['new-session'] === true || !process.stdin.isTTY,
+    newSession: !interactive,
+    foreground: interactive,
   };
   if (values.rootfs !== undefined) options.rootfs = values.rootfs;
   if (values.hostname !== undefined) options.hostname = values.hostname;

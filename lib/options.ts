@@ -88,6 +88,13 @@ export interface IsolatedOptions {
   dieWithParent?: boolean;
   /** Run the command in a new session, detached from this process's terminal (CVE-2017-5226). Default `true`; set `false` to share an interactive terminal. */
   newSession?: boolean;
+  /**
+   * Make the sandbox the foreground process group of the terminal on its stdin (when stdin is a
+   * terminal), for interactive shells: job control and the shell's exit then work although the
+   * caller's process group is invisible from the new PID namespace. Needs `newSession: false`.
+   * Default `false`.
+   */
+  foreground?: boolean;
   /** Aborting it kills the sandbox with `killSignal`; `exited` rejects with an AbortError. */
   signal?: AbortSignal;
   /** Milliseconds after which the sandbox gets `killSignal`. Default: none. */
@@ -118,6 +125,7 @@ export interface ResolvedOptions {
   stdio: ('pipe' | 'ignore' | number)[];
   dieWithParent: boolean;
   newSession: boolean;
+  foreground: boolean;
   signal: AbortSignal | undefined;
   timeout: number | undefined;
   killSignal: number;
@@ -125,7 +133,7 @@ export interface ResolvedOptions {
 
 const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev', 'mounts', 'hostname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'signal', 'timeout', 'killSignal',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'signal', 'timeout', 'killSignal',
 ]);
 
 const MAX_STDIO = 64;
@@ -170,6 +178,9 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
+  const newSession = bool(o, 'newSession', true);
+  const foreground = bool(o, 'foreground', false);
+  if (foreground && newSession) throw invalidArgValue('foreground', 'needs the terminal shared (newSession: false)');
   const cwd = optionalString(o, 'cwd');
   const argv0 = optionalString(o, 'argv0') ?? command;
   return {
@@ -191,7 +202,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     argv0,
     stdio: stdio(o.stdio),
     dieWithParent: bool(o, 'dieWithParent', true),
-    newSession: bool(o, 'newSession', true),
+    newSession,
+    foreground,
     signal: abortSignal(o.signal),
     timeout: timeout(o.timeout),
     killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),

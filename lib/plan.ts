@@ -119,6 +119,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   let options = 0;
   if (o.init) options |= WIRE.options.init;
   if (o.newSession) options |= WIRE.options.setsid;
+  if (o.foreground) options |= WIRE.options.foreground;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
   if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
   return { cloneFlags, options, steps };

@@ -27,6 +27,9 @@ describe('option validation', () => {
     ['too many stdio entries', { stdio: new Array(65).fill('ignore') }, RangeError, 'ERR_OUT_OF_RANGE'],
     ['env with NUL', { env: { A: 'x\0y' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['bad signal', { signal: {} }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['foreground in a new session', { foreground: true }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['maps with user off', { user: false, uidMap: [{ inside: 0, outside: 1, count: 1 }] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['map with zero count', { uidMap: [{ inside: 0, outside: 1, count: 0 }] }, RangeError, 'ERR_OUT_OF_RANGE'],
     ['mount without target', { rootfs: '/tmp', mounts: [{ type: 'tmpfs', target: 'rel' }] }, TypeError, 'ERR_INVALID_ARG_TYPE'],
     ['mount of unknown type', { rootfs: '/tmp', mounts: [{ type: 'nfs', target: '/x' }] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
   ])('%s throws', (_name, options, type, code) => {

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -28,6 +29,18 @@ static void become_root(void) {
   else if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) failed = "prctl";
   if (failed) {
     report_error(-1, errno, failed);
+    _exit(127);
+  }
+}
+
+/* An interactive shell restores the terminal's foreground group when it exits; the caller's
+ * group is invisible from inside a new PID namespace, so the shell would fail (ESRCH). Our own
+ * group, made foreground here, is visible (as 1). SIGTTOU is blocked, so a background
+ * tcsetpgrp is allowed. */
+static void take_terminal(void) {
+  if (!isatty(0)) return;
+  if (setpgid(0, 0) < 0 || tcsetpgrp(0, getpgrp()) < 0) {
+    report_error(-1, errno, "tcsetpgrp");
     _exit(127);
   }
 }
@@ -80,6 +93,7 @@ int main(int argc, char **argv) {
     return 127;
   }
   int new_session = (plan.options & NSBOX_PLAN_SETSID) != 0;
+  if (plan.options & NSBOX_PLAN_FOREGROUND) take_terminal();
   if (plan.options & NSBOX_PLAN_INIT) {
     init_run(&cmd, exec_step, keep_fds, new_session, with_parent ? parent_fd : -1);
   }

@@ -20,6 +20,7 @@
 #define NSBOX_PLAN_SETSID 0x2u          /* the command gets its own session */
 #define NSBOX_PLAN_DIE_WITH_PARENT 0x4u /* PDEATHSIG plus a pidfd watch of the parent */
 #define NSBOX_PLAN_BECOME_ROOT 0x8u     /* maps were written by the parent: setresuid(0) first */
+#define NSBOX_PLAN_FOREGROUND 0x10u     /* take the terminal on fd 0 as foreground process group */
 
 struct nsbox_plan_header {
   uint32_t magic;

@@ -1,0 +1,88 @@
+/**
+ * The CLI: `nsbox run [options] -- CMD [ARGS...]`. Its exit code is the command's (128 + n for a
+ * signal), signals sent to it reach the command, and an interactive shell works on a terminal.
+ */
+import { execFile, spawn } from 'child_process';
+import path from 'path';
+import { describeAsRoot } from './helpers/privilege';
+import { buildRootfs, type Rootfs } from './helpers/rootfs';
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+
+function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      const code: unknown = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+describe('nsbox CLI usage', () => {
+  it('--help prints the usage; bad usage exits 2', async () => {
+    expect((await cli(['run', '--help'])).stdout).toMatch(/^Usage: nsbox run/);
+    expect((await cli(['run', '--bogus', '--', 'true'])).code).toBe(2);
+    expect((await cli(['run'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+  });
+});
+
+describeAsRoot('nsbox run', () => {
+  let rootfs: Rootfs;
+  beforeAll(() => {
+    rootfs = buildRootfs(['sh', 'ps', 'hostname']);
+  });
+  afterAll(() => rootfs.remove());
+
+  it('the demo: ps aux lists only PID 1 and ps', async () => {
+    const r = await cli(['run', '--', 'ps', 'aux']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['1', '2']);
+  });
+
+  it('exit codes: the command own, 128+n for a signal, 127 not found, 125 setup failure', async () => {
+    expect((await cli(['run', '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
+    expect((await cli(['run', '--', 'sh', '-c', 'kill -TERM $$'])).code).toBe(128 + 15);
+    const missing = await cli(['run', '--', '/no/such/command']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toBe('nsbox: execute /no/such/command: ENOENT (no such file or directory)\n');
+    const badRoot = await cli(['run', '--rootfs', '/no/such/rootfs', '--', '/bin/sh']);
+    expect(badRoot.code).toBe(125);
+    expect(badRoot.stderr).toMatch(/bind rootfs \/no\/such\/rootfs onto itself: ENOENT/);
+  });
+
+  it('--rootfs, --hostname and --no-init', async () => {
+    const r = await cli(['run', '--rootfs', rootfs.dir, '--hostname', 'clibox', '--no-init', '--', '/bin/sh', '-c', 'hostname; echo $$']);
+    expect(r).toMatchObject({ code: 0, stdout: 'clibox\n1\n' });
+  });
+
+  it('stdin reaches the command', async () => {
+    expect((await cli(['run', '--', 'sh', '-c', 'read line; echo "got $line"'], 'hello\n')).stdout).toBe('got hello\n');
+  });
+
+  it('SIGTERM sent to nsbox reaches the command', async () => {
+    const child = spawn(process.execPath, [CLI, 'run', '--', 'sh', '-c', 'trap "echo trapped; exit 4" TERM; echo ready; while :; do sleep 0.05; done']);
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('ready') && resolve())));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(4);
+    expect(out).toContain('trapped');
+  });
+
+  it('an interactive /bin/sh works on a terminal', async () => {
+    // script(1) gives the CLI a pseudo-terminal, as a user's shell would.
+    const command = `${process.execPath} ${CLI} run --rootfs ${rootfs.dir} -- /bin/sh -i`;
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null']);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+      child.stdin.write('echo "pid=$$ sum=$((20+22))"\n');
+      setTimeout(() => child.stdin.end('exit 5\n'), 300);
+    });
+    expect(r.out).toContain('pid=2 sum=42');
+    expect(r.code).toBe(5);
+  });
+});
