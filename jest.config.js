@@ -7,6 +7,8 @@ module.exports = {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
   // Two cores: the spawning suites measure fds and zombies of their own process, so they
   // must not compete for the machine with too many siblings.
   maxWorkers: 2,

@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import path from 'path';
 import { spawnIsolated } from '../lib';
 import { describeAsRoot } from './helpers/privilege';
-import { pidNamespaceOf, processesInPidNamespace, waitFor } from './helpers/host';
+import { holdPidNamespace, processesInPidNamespace, waitFor } from './helpers/host';
 import { collect, finish } from './helpers/run';
 
 const DIST = path.join(__dirname, '..', 'dist', 'index.js');
@@ -30,22 +30,24 @@ describeAsRoot('reaping and teardown', () => {
     const child = spawnIsolated('sh', ['-c', '(setsid sleep 1000 &); (sleep 1000 &); echo ready; read line']);
     const out = collect(child.stdout);
     await new Promise((r) => child.stdout?.once('data', r));
-    const inode = pidNamespaceOf(child.pid as number);
+    const ns = holdPidNamespace(child.pid as number);
     // init + sh + two daemons
-    expect(processesInPidNamespace(inode).length).toBeGreaterThanOrEqual(4);
+    expect(processesInPidNamespace(ns.inode).length).toBeGreaterThanOrEqual(4);
     child.stdin?.end('go\n');
     expect(await child.exited).toEqual({ code: 0, signal: null });
-    expect(processesInPidNamespace(inode)).toEqual([]);
+    expect(processesInPidNamespace(ns.inode)).toEqual([]);
+    ns.release();
     expect(await out).toBe('ready\n');
   });
 
   it('SIGKILL of PID 1 takes every process of the namespace with it', async () => {
     const child = spawnIsolated('sh', ['-c', '(sleep 1000 &); (sleep 1000 &); echo ready; sleep 1000']);
     await new Promise((r) => child.stdout?.once('data', r));
-    const inode = pidNamespaceOf(child.pid as number);
+    const ns = holdPidNamespace(child.pid as number);
     child.kill('SIGKILL');
     await child.exited;
-    expect(processesInPidNamespace(inode)).toEqual([]);
+    expect(processesInPidNamespace(ns.inode)).toEqual([]);
+    ns.release();
   });
 
   it.each([
@@ -60,12 +62,13 @@ describeAsRoot('reaping and teardown', () => {
     `;
     const node = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = Number(await new Promise<string>((r) => node.stdout.once('data', (d: Buffer) => r(d.toString()))));
-    const inode = pidNamespaceOf(pid);
-    expect(await waitFor(() => processesInPidNamespace(inode).length >= 2)).toBe(true);
+    const ns = holdPidNamespace(pid);
+    expect(await waitFor(() => processesInPidNamespace(ns.inode).length >= 2)).toBe(true);
     const killedAt = Date.now();
     node.kill('SIGKILL');
-    expect(await waitFor(() => processesInPidNamespace(inode).length === 0, 1000, 5)).toBe(true);
+    expect(await waitFor(() => processesInPidNamespace(ns.inode).length === 0, 1000, 5)).toBe(true);
     expect(Date.now() - killedAt).toBeLessThan(1000);
+    ns.release();
     await new Promise((r) => (node.exitCode !== null || node.signalCode !== null ? r(null) : node.once('exit', r)));
   });
 });

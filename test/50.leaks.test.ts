@@ -8,7 +8,7 @@ import { spawnIsolated, type IsolatedOptions } from '../lib';
 import { describeAsRoot } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
 import { finish } from './helpers/run';
-import { pidNamespaceOf, processesInPidNamespace, snapshot, waitFor, zombieChildren, openFds } from './helpers/host';
+import { holdPidNamespace, processesInPidNamespace, type HeldNamespace, snapshot, waitFor, zombieChildren, openFds } from './helpers/host';
 
 const ROUNDS = 60; // x 5 kinds = 300 spawns
 
@@ -20,7 +20,7 @@ describeAsRoot('no leaks', () => {
   afterAll(() => rootfs.remove());
 
   it('hundreds of spawns leave fds, zombies and mounts as they were', async () => {
-    const namespaces: number[] = []; // inodes are reused once a namespace is gone: keep them all
+    const namespaces: HeldNamespace[] = [];
     const kinds: [string, string[], IsolatedOptions][] = [
       ['/bin/true', [], { rootfs: rootfs.dir }],
       ['/bin/sh', ['-c', 'echo out; echo err >&2; exit 3'], { rootfs: rootfs.dir, init: false }],
@@ -33,7 +33,7 @@ describeAsRoot('no leaks', () => {
       if (command === '/bin/sleep') {
         // Alive until we kill it, so its namespace can be recorded and checked afterwards.
         child.once('spawn', () => {
-          namespaces.push(pidNamespaceOf(child.pid as number));
+          namespaces.push(holdPidNamespace(child.pid as number));
           child.kill('SIGKILL');
         });
       }
@@ -42,10 +42,14 @@ describeAsRoot('no leaks', () => {
       await closed;
     };
     for (const kind of kinds) await runOne(kind); // warm-up: the helper memfd and cached fds open once
+    for (const ns of namespaces.splice(0)) ns.release();
     const before = snapshot();
     for (let round = 0; round < ROUNDS; round++) {
       await Promise.all(kinds.map(runOne));
     }
+    expect(namespaces).toHaveLength(ROUNDS);
+    for (const ns of namespaces) expect(processesInPidNamespace(ns.inode)).toEqual([]);
+    for (const ns of namespaces) ns.release();
     // Stream handles close on the next turns of the loop.
     expect(await waitFor(() => openFds() === before.fds, 2000)).toBe(true);
     const after = snapshot();
@@ -53,7 +57,5 @@ describeAsRoot('no leaks', () => {
     expect(after.zombies).toBe(0);
     expect(zombieChildren()).toBe(0);
     expect(after.mountinfo).toBe(before.mountinfo);
-    expect(namespaces).toHaveLength(ROUNDS + 1);
-    for (const inode of namespaces) expect(processesInPidNamespace(inode)).toEqual([]);
   }, 120_000);
 });

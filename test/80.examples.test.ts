@@ -11,17 +11,22 @@ const EXAMPLES = path.join(__dirname, '..', 'examples');
 function runExample(file: string, runAs?: { pkg: ReadablePackage }): Promise<{ code: number; stdout: string; stderr: string }> {
   let command = process.execPath;
   let args = [path.join(EXAMPLES, file)];
+  let env = process.env;
   if (runAs) {
     // The example, copied next to a package copy 65534 can read, requiring it as '..'.
     const dir = path.join(runAs.pkg.dir, 'examples');
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     fs.copyFileSync(path.join(EXAMPLES, file), path.join(dir, file));
     fs.chmodSync(path.join(dir, file), 0o644);
+    const tmp = path.join(runAs.pkg.dir, 'tmp');
+    fs.mkdirSync(tmp, { recursive: true });
+    fs.chmodSync(tmp, 0o1777); // where 65534 builds its rootfs
+    env = { ...process.env, TMPDIR: tmp };
     command = 'setpriv';
     args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, path.join(dir, file)];
   }
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: 20_000, cwd: os.tmpdir() }, (err, stdout, stderr) => {
+    execFile(command, args, { timeout: 20_000, cwd: os.tmpdir(), env }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as { code?: unknown }).code : 0;
       resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
     });

@@ -64,6 +64,18 @@ export function pidNamespaceOf(pid: number): number {
   return Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/pid`))?.[1]);
 }
 
+/** A PID namespace kept from being freed (so its inode cannot be reused by another test). */
+export interface HeldNamespace {
+  inode: number;
+  release(): void;
+}
+
+/** Opens the PID namespace of `pid`: while held, its inode names it and nothing else. */
+export function holdPidNamespace(pid: number): HeldNamespace {
+  const fd = fs.openSync(`/proc/${pid}/ns/pid`, 'r');
+  return { inode: fs.fstatSync(fd).ino, release: () => fs.closeSync(fd) };
+}
+
 /** Waits until `check` is true or `ms` pass; returns the last value of check. */
 export async function waitFor(check: () => boolean, ms = 2000, step = 10): Promise<boolean> {
   const end = Date.now() + ms;
