@@ -127,7 +127,14 @@ export class IsolatedProcess extends EventEmitter {
       process.nextTick(() => this.#fail(err, true));
       return;
     }
-    this.#watch = start.watch?.((kind, ...args) => this.#onEvent(kind, args));
+    try {
+      this.#watch = start.watch?.((kind, ...args) => this.#onEvent(kind, args));
+    } catch (e) {
+      // The addon could not watch it, so it has already ended the sandbox: report, leak nothing.
+      for (const stream of this.stdio) stream?.destroy();
+      this.pidfd = undefined;
+      process.nextTick(() => this.#fail(e as Error, true));
+    }
   }
 
   /** @internal Arranges `killSignal` after `ms` milliseconds. */
@@ -238,7 +245,7 @@ export class IsolatedProcess extends EventEmitter {
     if (this.#settled) return;
     if (this.listenerCount('error') > 0) this.emit('error', err);
     this.#settle(() => this.#reject(err));
-    if (fatal && this.pid === undefined) {
+    if (fatal && this.#watch === undefined) {
       this.#exit = { code: null, signal: null };
       this.#maybeClose();
     }

@@ -123,9 +123,31 @@ class Watch : public Napi::ObjectWrap<Watch> {
     s->self = Napi::Persistent(info.This().As<Napi::Object>());
     s->context = new Napi::AsyncContext(env, "nsbox:IsolatedProcess", info.This().As<Napi::Object>());
     uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    uv_poll_init(loop, &s->report_poll, s->report_fd);
-    uv_poll_init(loop, &s->exit_poll, s->pidfd);
+    int rc = napi_get_uv_event_loop(env, &loop) == napi_ok ? 0 : UV_EINVAL;
+    if (rc == 0) rc = uv_poll_init(loop, &s->report_poll, s->report_fd);
+    if (rc == 0) {
+      rc = uv_poll_init(loop, &s->exit_poll, s->pidfd);
+      if (rc != 0) {
+        s->report_poll.data = s;
+        s->open_handles = 1;
+        uv_close(reinterpret_cast<uv_handle_t*>(&s->report_poll), OnClosed);
+      }
+    }
+    if (rc != 0) {
+      // Nobody will ever watch this sandbox: end it now rather than leak it.
+      nsbox_pidfd_send_signal(s->pidfd, SIGKILL);
+      siginfo_t si;
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(s->pidfd), &si, WEXITED | __WALL);
+      close(s->pidfd);
+      close(s->report_fd);
+      delete s->context;
+      s->callback.Reset();
+      s->self.Reset();
+      s->finished = true;
+      if (s->open_handles == 0) delete s;  // else OnClosed frees it
+      Napi::Error::New(env, uv_strerror(rc)).ThrowAsJavaScriptException();
+      return;
+    }
     s->report_poll.data = s->exit_poll.data = s;
     s->open_handles = 2;
     napi_add_env_cleanup_hook(env, CleanupHook, s);

@@ -63,7 +63,10 @@ int main(int argc, char **argv) {
   int parent_fd = keep_fds + NSBOX_FD_PARENT;
   report_init(keep_fds + NSBOX_FD_REPORT);
   /* Anything else Node let through without O_CLOEXEC stops here. */
-  nsbox_close_range((unsigned)(keep_fds + NSBOX_CONTROL_FDS), ~0U, 0);
+  if (nsbox_close_range((unsigned)(keep_fds + NSBOX_CONTROL_FDS), ~0U, 0) < 0) {
+    report_error(-1, errno, "close_range");
+    return 127;
+  }
 
   /* The sandboxed command must not ptrace us or open our /proc entries. The name replaces
    * "memfd:nsbox-helper", which is what exec from a memfd leaves in comm. */
