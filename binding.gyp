@@ -17,11 +17,18 @@
         "src/helper/mounts.c",
         "src/helper/command.c",
         "src/helper/init.c",
-        "src/helper/report.c"
+        "src/helper/report.c",
+        "src/helper/rt/start.c",
+        "src/helper/rt/syscalls.c",
+        "src/helper/rt/string.c",
+        "src/helper/rt/alloc.c"
       ],
       "defines": ["_GNU_SOURCE"],
-      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "<(nsbox_werror)"],
-      "ldflags": ["-static", "-s"]
+      # No glibc (see src/helper/rt/start.c): freestanding code, our own runtime, static, no PIE.
+      "cflags": ["-O2", "-std=gnu11", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables",
+                 "-fno-builtin", "-Wall", "-Wextra", "<(nsbox_werror)"],
+      "ldflags": ["-static", "-nostdlib", "-no-pie", "-s"],
+      "libraries": ["-lgcc"]
     },
     {
       "target_name": "embed_helper",

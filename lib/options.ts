@@ -119,7 +119,8 @@ export interface ResolvedOptions {
   hostname: string | undefined;
   init: boolean;
   cwd: string | undefined;
-  env: string[];
+  /** `KEY=value` strings, or undefined to pass this process's environment as it is. */
+  env: string[] | undefined;
   argv0: string;
   /** One entry per fd: 'pipe', 'ignore', or an fd of this process. */
   stdio: ('pipe' | 'ignore' | number)[];
@@ -306,8 +307,9 @@ function idMap(v: unknown, name: string): IdMap[] | undefined {
   });
 }
 
-function environment(v: unknown): string[] {
-  const env = v === undefined ? process.env : v;
+function environment(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined; // the helper passes Node's own environ: nothing to copy
+  const env = v;
   if (typeof env !== 'object' || env === null || Array.isArray(env)) throw invalidArgType('env', 'an object', v);
   const out: string[] = [];
   for (const [key, value] of Object.entries(env as Record<string, unknown>)) {

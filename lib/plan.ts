@@ -33,7 +33,20 @@ export interface Plan {
 }
 
 const MS = MOUNT_FLAGS;
-const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+/** The devices of a minimal /dev, with their (fixed, Linux-wide) major/minor numbers. */
+const DEVICES: readonly [string, number, number][] = [
+  ['null', 1, 3],
+  ['zero', 1, 5],
+  ['full', 1, 7],
+  ['random', 1, 8],
+  ['urandom', 1, 9],
+  ['tty', 5, 0],
+];
+
+/** The kernel's dev_t encoding (new_encode_dev), as glibc's makedev. */
+function makedev(major: number, minor: number): number {
+  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
+}
 
 function step(op: PlanStep['op'], describe: string, strings: string[], extra: Partial<PlanStep> = {}): PlanStep {
   return { op, strings, a: 0, b: 0, flags: 0, describe, path: undefined, ...extra };
@@ -45,16 +58,14 @@ function mountStep(source: string, target: string, fstype: string, flags: number
 
 /** The minimal /dev bubblewrap's --dev makes: a tmpfs with device binds, devpts, shm and the usual links. */
 function devSteps(): PlanStep[] {
-  const steps = [mountStep('tmpfs', '/dev', 'tmpfs', MS.nosuid, 'mode=0755,size=65536', 'mount tmpfs on /dev', true)];
-  for (const dev of DEVICES) {
-    steps.push(step('touch', `create /dev/${dev}`, [`/dev/${dev}`], { b: WIRE.inRoot, path: `/dev/${dev}` }));
-    steps.push(mountStep(`/dev/${dev}`, `/dev/${dev}`, '', MS.bind, '', `bind /dev/${dev}`, true));
+  const steps = [mountStep('tmpfs', '/dev', 'tmpfs', MS.nosuid, 'mode=0755', 'mount tmpfs on /dev', true)];
+  for (const [dev, major, minor] of DEVICES) {
+    steps.push(step('device', `create /dev/${dev}`, [`/dev/${dev}`, `/dev/${dev}`], { b: WIRE.inRoot, flags: makedev(major, minor), path: `/dev/${dev}` }));
   }
-  for (const dir of ['/dev/pts', '/dev/shm']) {
-    steps.push(step('mkdir', `create ${dir}`, [dir], { a: 0o755, b: WIRE.inRoot, path: dir }));
-  }
+  // /dev is already a tmpfs: shm needs no mount of its own, only the sticky, world-writable mode.
+  steps.push(step('mkdir', 'create /dev/pts', ['/dev/pts'], { a: 0o755, b: WIRE.inRoot, path: '/dev/pts' }));
+  steps.push(step('mkdir', 'create /dev/shm', ['/dev/shm'], { a: 0o1777, b: WIRE.inRoot, path: '/dev/shm' }));
   steps.push(mountStep('devpts', '/dev/pts', 'devpts', MS.nosuid | MS.noexec, 'newinstance,ptmxmode=0666,mode=620', 'mount devpts on /dev/pts', true));
-  steps.push(mountStep('tmpfs', '/dev/shm', 'tmpfs', MS.nosuid | MS.nodev, 'mode=1777', 'mount tmpfs on /dev/shm', true));
   const links: [string, string][] = [
     ['/proc/self/fd', '/dev/fd'],
     ['/proc/self/fd/0', '/dev/stdin'],
@@ -114,12 +125,13 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   }
   if (o.hostname !== undefined) steps.push(step('sethostname', `set hostname to ${o.hostname}`, [o.hostname]));
   if (o.cwd !== undefined) steps.push(step('chdir', `chdir to ${o.cwd}`, [o.cwd], { path: o.cwd }));
-  steps.push(step('exec', `execute ${command}`, [command, o.argv0, ...args, ...o.env], { a: args.length + 1, path: command }));
+  steps.push(step('exec', `execute ${command}`, [command, o.argv0, ...args, ...(o.env ?? [])], { a: args.length + 1, path: command }));
 
   let options = 0;
   if (o.init) options |= WIRE.options.init;
   if (o.newSession) options |= WIRE.options.setsid;
   if (o.foreground) options |= WIRE.options.foreground;
+  if (o.env === undefined) options |= WIRE.options.inheritEnv;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
   if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
   return { cloneFlags, options, steps };

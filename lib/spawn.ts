@@ -6,6 +6,7 @@ import { IsolatedProcess } from './child';
 import { CLONE_FLAGS, NAMESPACES } from './constants';
 import { AbortError, isNativeFailure, systemError, type NativeFailure } from './errors';
 import { native } from './native';
+import { processEnvIsEnviron, processEnvStrings } from './environment';
 import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
 import { buildPlan, encodePlan, type Plan } from './plan';
 import { openStdioStreams } from './stdio';
@@ -51,6 +52,8 @@ export function spawnIsolated(
   const args = (optionsOnly ? [] : (argsOrOptions ?? [])) as readonly string[];
   const options = optionsOnly ? (argsOrOptions as IsolatedOptions) : maybeOptions;
   const o = resolveOptions(command, args, options);
+  const binding = native();
+  if (o.env === undefined && !processEnvIsEnviron(binding)) o.env = processEnvStrings();
   const plan = buildPlan(command, args, o);
   const spawnargs = [command, ...args];
   const base = { spawnargs, plan, init: o.init, killSignal: o.killSignal };
@@ -58,7 +61,6 @@ export function spawnIsolated(
   if (o.signal?.aborted) {
     return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error: new AbortError(o.signal.reason) });
   }
-  const binding = native();
   const result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o));
   if (isNativeFailure(result)) {
     const error = systemError(result, { step: startStep(plan, result), path: result.path });

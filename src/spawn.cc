@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +223,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   bool die_with_parent = info[3].As<Napi::Boolean>().Value();
   uint32_t nstdio = stdio.Length();
   if (nstdio > kMaxStdio) return ThrowTypeError(env, "too many stdio entries");
+  if (plan.ByteLength() < sizeof(nsbox_plan_header)) return ThrowTypeError(env, "plan too short");
   // With maps written by us, the plan goes in only after them: the helper waits for it.
   bool plan_after_maps = args.maps.writer == MapWriter::kParent;
 
@@ -246,9 +249,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   snprintf(count, sizeof count, "%u", nstdio);
   char name[] = "nsbox-init";
   char* argv[] = {name, count, nullptr};
-  char* envp[] = {nullptr};
+  char* no_env[] = {nullptr};
+  nsbox_plan_header header;
+  memcpy(&header, plan.Data(), sizeof header);  // lib/plan.ts always writes a whole header
   args.argv = argv;
-  args.envp = envp;
+  // The helper hands its own environment to the command when the plan says so: Node keeps
+  // `environ` in step with process.env, and reading it here costs nothing.
+  args.envp = (header.options & NSBOX_PLAN_INHERIT_ENV) ? environ : no_env;
 
   int pidfd = -1;
   pid_t pid = CloneHelper(&args, flags, &pidfd);
@@ -286,6 +293,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < nstdio; i++) parent_ends.Set(i, Napi::Number::New(env, fds.parent[i]));
   result.Set("stdio", parent_ends);
   return result;
+}
+
+Napi::Value Getenv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowTypeError(env, "getenv(name)");
+  const char* value = getenv(info[0].As<Napi::String>().Utf8Value().c_str());
+  return value ? Napi::String::New(env, value) : env.Undefined();
 }
 
 }  // namespace nsbox

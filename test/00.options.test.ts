@@ -78,7 +78,8 @@ describe('plan building', () => {
       'execute /bin/true',
     ]);
     expect(p.cloneFlags).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount);
-    expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent);
+    expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent | WIRE.options.inheritEnv);
+    expect(plan({ env: { A: '1' } }).options & WIRE.options.inheritEnv).toBe(0);
     expect(p.steps[1].flags).toBe(MOUNT_FLAGS.nosuid | MOUNT_FLAGS.nodev | MOUNT_FLAGS.noexec);
   });
 
@@ -111,7 +112,7 @@ describe('plan building', () => {
   });
 
   it('encodes the wire layout of src/sys/wire.h', () => {
-    const p = plan({ mount: false }, '/bin/echo', ['hi']);
+    const p = plan({ mount: false, env: { A: 'b' } }, '/bin/echo', ['hi']);
     const bytes = Buffer.from(encodePlan(p));
     expect(bytes.readUInt32LE(0)).toBe(WIRE.magic);
     expect(bytes.readUInt32LE(12)).toBe(1); // one step: exec
@@ -120,5 +121,6 @@ describe('plan building', () => {
     const strings = bytes.subarray(40).toString('latin1');
     expect(strings).toContain('/bin/echo\0');
     expect(strings).toContain('hi\0');
+    expect(strings).toContain('A=b\0');
   });
 });

@@ -97,6 +97,17 @@ describeAsRoot('PID 1 and a fresh /proc', () => {
     expect(os.hostname()).not.toBe('sandbox');
   });
 
+  it('without env, the command gets this process environment, changes included', async () => {
+    process.env.NSBOX_TEST_VAR = 'set at runtime';
+    try {
+      const r = await run('sh', ['-c', 'echo "$NSBOX_TEST_VAR"; echo "$PATH"']);
+      expect(r.stdout).toBe(`set at runtime\n${process.env.PATH}\n`);
+    } finally {
+      delete process.env.NSBOX_TEST_VAR;
+    }
+    expect((await run('sh', ['-c', 'echo "${NSBOX_TEST_VAR-unset}"'])).stdout).toBe('unset\n');
+  });
+
   it('stdin is piped in and stdout/stderr out', async () => {
     const child = spawnIsolated('/bin/sh', ['-c', 'cat; echo err >&2'], { rootfs: rootfs.dir });
     child.stdin?.end('from node\n');

@@ -53,18 +53,18 @@ static void exec_search(const char *file, char *const *argv, char *const *env, s
   fail(f, "execve");
 }
 
-int command_prepare(const struct step *step, struct command *cmd, struct failure *f) {
+int command_prepare(const struct step *step, char **inherited, struct command *cmd, struct failure *f) {
   uint32_t argc = step->a;
   uint32_t envc = step->nstr - 1 - argc;
   cmd->file = step->str[0];
   cmd->argv = calloc(argc + 1, sizeof(char *));
-  cmd->env = calloc(envc + 1, sizeof(char *));
+  cmd->env = inherited ? inherited : calloc(envc + 1, sizeof(char *));
   if (!cmd->argv || !cmd->env) {
     errno = ENOMEM;
     return fail(f, "malloc");
   }
   memcpy(cmd->argv, step->str + 1, argc * sizeof(char *));
-  memcpy(cmd->env, step->str + 1 + argc, envc * sizeof(char *));
+  if (!inherited) memcpy(cmd->env, step->str + 1 + argc, envc * sizeof(char *));
   return 0;
 }
 

@@ -11,8 +11,9 @@ struct command {
   char **env;
 };
 
-/* Builds the NULL-terminated argv and env arrays from the EXEC step (allocates). */
-int command_prepare(const struct step *exec_step, struct command *cmd, struct failure *f);
+/* Builds the NULL-terminated argv and env arrays from the EXEC step (allocates); `inherited`
+ * replaces the step's env when not NULL. */
+int command_prepare(const struct step *exec_step, char **inherited, struct command *cmd, struct failure *f);
 
 /* Unblocks signals, optionally starts a new session, marks every fd from `keep_fds` on
  * close-on-exec, and execs. Allocates nothing, so it is safe in a vfork child. Returns

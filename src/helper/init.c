@@ -1,6 +1,8 @@
 #include "init.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -29,22 +31,44 @@ static void reap(pid_t command) {
   }
 }
 
+/* What the command's child sends back when its exec fails; nothing comes when it succeeds
+ * (the pipe is close-on-exec). */
+struct exec_failure {
+  int err;
+  char syscall[16];
+};
+
 static pid_t start_command(const struct command *cmd, int exec_step, int keep_fds,
                            int new_session) {
-  /* vfork shares our memory, so the child's failure lands here and the parent learns
-   * of an exec error without a pipe; command_exec allocates nothing. */
-  struct failure f = {0, NULL};
-  pid_t pid = vfork();
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) {
+    report_error(-1, errno, "pipe2");
+    _exit(127);
+  }
+  pid_t pid = fork();
   if (pid == 0) {
+    struct failure f = {0, NULL};
+    close(pipefd[0]);
     command_exec(cmd, keep_fds, new_session, &f);
+    struct exec_failure out;
+    memset(&out, 0, sizeof out);
+    out.err = f.err;
+    strncpy(out.syscall, f.syscall, sizeof out.syscall - 1);
+    write(pipefd[1], &out, sizeof out);
     _exit(127);
   }
   if (pid < 0) {
-    report_error(-1, errno, "vfork");
+    report_error(-1, errno, "fork");
     _exit(127);
   }
-  if (f.err) {
-    report_error(exec_step, f.err, f.syscall);
+  close(pipefd[1]);
+  struct exec_failure in;
+  ssize_t n;
+  while ((n = read(pipefd[0], &in, sizeof in)) < 0 && errno == EINTR) {
+  }
+  close(pipefd[0]);
+  if (n == (ssize_t)sizeof in) {
+    report_error(exec_step, in.err, in.syscall);
     waitpid(pid, NULL, __WALL);
     _exit(127);
   }

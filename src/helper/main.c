@@ -2,10 +2,10 @@
  * It runs the setup plan, then either stays as PID 1 over the command (init) or becomes it.
  *
  * argv[1] is n, the number of stdio fds the command gets (0..n-1); the control fds follow
- * them (sys/wire.h). Signals arrive all blocked. */
+ * them (sys/wire.h). Signals arrive all blocked. Our environment is Node's, for the command
+ * when the plan says INHERIT_ENV (copying process.env in JavaScript costs more than the spawn). */
 #include <poll.h>
 #include <grp.h>
-#include <stdlib.h>
 #include <termios.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -56,9 +56,10 @@ static void die_with_parent(int parent_pidfd) {
   if (poll(&p, 1, 0) > 0) _exit(137);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv, char **envp) {
   if (argc < 2) return 127;
-  int keep_fds = atoi(argv[1]);
+  int keep_fds = 0;
+  for (const char *d = argv[1]; *d >= '0' && *d <= '9'; d++) keep_fds = keep_fds * 10 + (*d - '0');
   int plan_fd = keep_fds + NSBOX_FD_PLAN;
   int parent_fd = keep_fds + NSBOX_FD_PARENT;
   report_init(keep_fds + NSBOX_FD_REPORT);
@@ -90,7 +91,7 @@ int main(int argc, char **argv) {
   int failed = setup_run(&plan, &f);
   int exec_step = (int)plan.nsteps - 1;
   struct command cmd;
-  if (failed < 0 && command_prepare(&plan.steps[exec_step], &cmd, &f) < 0) failed = exec_step;
+  if (failed < 0 && command_prepare(&plan.steps[exec_step], (plan.options & NSBOX_PLAN_INHERIT_ENV) ? envp : NULL, &cmd, &f) < 0) failed = exec_step;
   if (failed >= 0) {
     report_error(failed, f.err, f.syscall);
     return 127;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,7 +21,15 @@ int mounts_open_root(const struct step *step, struct failure *f) {
 }
 
 /* A path naming the fd itself, to hand to calls that only take paths (mount(2)). */
-static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+static void fd_path(char *buf, int fd) {
+  static const char prefix[] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  do digits[n++] = (char)('0' + fd % 10); while ((fd /= 10) > 0);
+  memcpy(buf, prefix, sizeof prefix - 1);
+  for (int i = 0; i < n; i++) buf[sizeof prefix - 1 + i] = digits[n - 1 - i];
+  buf[sizeof prefix - 1 + n] = '\0';
+}
 
 int mounts_mount(const struct step *step, struct failure *f) {
   const char *source = step->str[0][0] ? step->str[0] : NULL;
@@ -34,8 +41,8 @@ int mounts_mount(const struct step *step, struct failure *f) {
   }
   int target = nsbox_open_in_root(root_fd, step->str[1], O_PATH);
   if (target < 0) return fail(f, "openat2");
-  char path[64];
-  fd_path(path, sizeof path, target);
+  char path[32];
+  fd_path(path, target);
   int rc = mount(source, path, fstype, flags, data) < 0 ? fail(f, "mount") : 0;
   close(target);
   return rc;
@@ -72,6 +79,8 @@ int mounts_mkdir(const struct step *step, struct failure *f) {
   int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
   if (dir < 0) return -1;
   int rc = mkdirat(dir, name, (mode_t)step->a) < 0 && errno != EEXIST ? fail(f, "mkdirat") : 0;
+  /* The exact mode, whatever the umask (/dev/shm is 01777). */
+  if (rc == 0 && fchmodat(dir, name, (mode_t)step->a, 0) < 0) rc = fail(f, "fchmodat");
   close(dir);
   return rc;
 }
@@ -94,6 +103,34 @@ int mounts_symlink(const struct step *step, struct failure *f) {
   int dir = open_parent(step, step->str[1], copy, sizeof copy, &name, f);
   if (dir < 0) return -1;
   int rc = symlinkat(step->str[0], dir, name) < 0 && errno != EEXIST ? fail(f, "symlinkat") : 0;
+  close(dir);
+  return rc;
+}
+
+/* A device node for the new /dev: mknod is one cheap syscall where we may (root in the initial
+ * user namespace); in a user namespace it is EPERM, and an empty file with the host's device
+ * bound onto it does the same job (as bubblewrap does). */
+int mounts_device(const struct step *step, struct failure *f) {
+  char copy[PATH_MAX];
+  const char *name;
+  int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
+  if (dir < 0) return -1;
+  int rc = mknodat(dir, name, S_IFCHR | 0666, (dev_t)step->flags);
+  if (rc == 0 && fchmodat(dir, name, 0666, 0) < 0) rc = fail(f, "fchmodat"); /* past the umask */
+  if (rc < 0 && errno == EPERM) {
+    int fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    rc = fd < 0 ? fail(f, "openat") : 0;
+    if (fd >= 0) close(fd);
+    if (rc == 0) {
+      struct step bind = *step;
+      char *strings[4] = {step->str[1], step->str[0], "", ""};
+      bind.str = strings;
+      bind.flags = MS_BIND;
+      rc = mounts_mount(&bind, f);
+    }
+  } else if (rc < 0) {
+    fail(f, "mknodat");
+  }
   close(dir);
   return rc;
 }

@@ -21,6 +21,7 @@
 #define NSBOX_PLAN_DIE_WITH_PARENT 0x4u /* PDEATHSIG plus a pidfd watch of the parent */
 #define NSBOX_PLAN_BECOME_ROOT 0x8u     /* maps were written by the parent: setresuid(0) first */
 #define NSBOX_PLAN_FOREGROUND 0x10u     /* take the terminal on fd 0 as foreground process group */
+#define NSBOX_PLAN_INHERIT_ENV 0x20u    /* the command gets the helper's own environment (Node's) */
 
 struct nsbox_plan_header {
   uint32_t magic;
@@ -38,7 +39,8 @@ enum nsbox_op {
   NSBOX_OP_PIVOT_ROOT = 6,  /* no strings: pivots into the opened root */
   NSBOX_OP_SETHOSTNAME = 7, /* name */
   NSBOX_OP_CHDIR = 8,       /* path */
-  NSBOX_OP_EXEC = 9,        /* file, argv[a]..., env... ; always the last step */
+  NSBOX_OP_EXEC = 9,        /* file, argv[a]..., env... (none with INHERIT_ENV); always last */
+  NSBOX_OP_DEVICE = 10,     /* path, host device to bind; flags = dev_t: mknod, or a bind if EPERM */
 };
 
 #define NSBOX_IN_ROOT 0x1u
