@@ -85,18 +85,6 @@ int mounts_mkdir(const struct step *step, struct failure *f) {
   return rc;
 }
 
-int mounts_touch(const struct step *step, struct failure *f) {
-  char copy[PATH_MAX];
-  const char *name;
-  int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
-  if (dir < 0) return -1;
-  int fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  int rc = fd < 0 ? fail(f, "openat") : 0;
-  if (fd >= 0) close(fd);
-  close(dir);
-  return rc;
-}
-
 int mounts_symlink(const struct step *step, struct failure *f) {
   char copy[PATH_MAX];
   const char *name;

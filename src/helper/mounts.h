@@ -8,7 +8,6 @@
 int mounts_open_root(const struct step *step, struct failure *f);
 int mounts_mount(const struct step *step, struct failure *f);
 int mounts_mkdir(const struct step *step, struct failure *f);
-int mounts_touch(const struct step *step, struct failure *f);
 int mounts_symlink(const struct step *step, struct failure *f);
 int mounts_device(const struct step *step, struct failure *f);
 int mounts_pivot_root(struct failure *f);

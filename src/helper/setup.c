@@ -11,7 +11,6 @@ static int run_step(const struct step *step, struct failure *f) {
     case NSBOX_OP_MOUNT: return mounts_mount(step, f);
     case NSBOX_OP_OPEN_ROOT: return mounts_open_root(step, f);
     case NSBOX_OP_MKDIR: return mounts_mkdir(step, f);
-    case NSBOX_OP_TOUCH: return mounts_touch(step, f);
     case NSBOX_OP_SYMLINK: return mounts_symlink(step, f);
     case NSBOX_OP_DEVICE: return mounts_device(step, f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);

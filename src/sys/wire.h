@@ -34,7 +34,6 @@ enum nsbox_op {
   NSBOX_OP_MOUNT = 1,       /* source, target, fstype, data; flags = MS_*; b = NSBOX_IN_ROOT */
   NSBOX_OP_OPEN_ROOT = 2,   /* path: later NSBOX_IN_ROOT paths resolve beneath it */
   NSBOX_OP_MKDIR = 3,       /* path; a = mode; b = NSBOX_IN_ROOT */
-  NSBOX_OP_TOUCH = 4,       /* path (an empty file to bind a device onto); b = NSBOX_IN_ROOT */
   NSBOX_OP_SYMLINK = 5,     /* target, linkpath; b = NSBOX_IN_ROOT */
   NSBOX_OP_PIVOT_ROOT = 6,  /* no strings: pivots into the opened root */
   NSBOX_OP_SETHOSTNAME = 7, /* name */
