@@ -33,6 +33,16 @@ export interface ChildStart {
   error: Error | undefined;
 }
 
+/** Words (and path) for each failure before the helper ran its plan (NSBOX_START_* in wire.h). */
+const START_STAGES: Readonly<Record<number, readonly [string, string?]>> = {
+  1: ['pass the stdio and control file descriptors'],
+  2: ['write /proc/self/setgroups', '/proc/self/setgroups'],
+  3: ['write the uid map', '/proc/self/uid_map'],
+  4: ['write the gid map', '/proc/self/gid_map'],
+  5: ['raise ambient capabilities for the user namespace'],
+  6: ['start the nsbox helper'],
+};
+
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const CLD_DUMPED = 3;
@@ -192,7 +202,7 @@ export class IsolatedProcess extends EventEmitter {
   #onEvent(kind: string, args: (number | string)[]): void {
     if (kind === 'report') {
       const [type, step, errno, value, syscall] = args as [number, number, number, number, string];
-      if (type === WIRE.report.error) this.#setupFailed(step, errno, syscall);
+      if (type === WIRE.report.error) this.#setupFailed(step, errno, syscall, value);
       else if (type === WIRE.report.spawned) this.#markSpawned();
       else if (type === WIRE.report.exit) this.#commandStatus = value;
     } else if (kind === 'eof') {
@@ -203,11 +213,13 @@ export class IsolatedProcess extends EventEmitter {
     }
   }
 
-  #setupFailed(stepIndex: number, errno: number, syscall: string): void {
+  /** A failed plan step, or (step -1) a failure before the plan ran, `stage` saying where. */
+  #setupFailed(stepIndex: number, errno: number, syscall: string, stage: number): void {
     const step = this.#plan.steps[stepIndex];
+    const start = step ? undefined : START_STAGES[stage];
     const err = systemError(
       { errno, syscall },
-      { step: step?.describe ?? 'start the sandbox', stepIndex: step ? stepIndex : undefined, path: step?.path },
+      { step: step?.describe ?? start?.[0] ?? 'start the sandbox', stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },
     );
     this.#fail(err, true);
   }

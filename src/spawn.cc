@@ -7,14 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "helper_image.h"
 #include "result.h"
+#include "sys/raw.h"
 #include "sys/syscalls.h"
 #include "sys/wire.h"
 #include "userns.h"
@@ -30,54 +33,84 @@ constexpr int kPipe = -1;
 constexpr int kIgnore = -2;
 constexpr int kMaxStdio = 64;
 constexpr int kMaxFds = kMaxStdio + NSBOX_CONTROL_FDS;
-constexpr size_t kChildStack = 16384;
+constexpr size_t kChildStack = 32768;
 
-// Everything the vfork child needs, prepared by the parent: between clone and exec the child
-// shares our memory and may not allocate, lock or throw (Node is multi-threaded).
+// Everything the clone child reads. It shares our memory (CLONE_VM) but, without CLONE_VFORK,
+// runs alongside Node's threads after Spawn has returned: so it lives in a slot of its own, it
+// uses raw syscalls only (errno is the calling thread's), and allocates, locks and throws nothing.
 struct ChildArgs {
   int sources[kMaxFds];  // what becomes fd i in the helper; -1 leaves i closed
   int count;
   int helper_fd;
-  char* const* argv;
-  char* const* envp;
+  char name[16];
+  char count_arg[16];
+  char* argv[3];
+  std::vector<char*> env;  // a copy of the pointers: setenv may move environ meanwhile
   UsernsMaps maps;
-  volatile int err;
-  const char* volatile syscall;
-  const char* volatile path;
 };
 
-int ChildFail(ChildArgs* args, const char* syscall, const char* path = nullptr) {
-  args->err = errno;
-  args->syscall = syscall;
-  args->path = path;
-  _exit(127);
+// A child's stack and arguments. `busy` is the CLONE_CHILD_CLEARTID word: the kernel zeroes it
+// when the child execs or exits, after which the slot may be reused.
+struct ChildSlot {
+  ChildArgs args;
+  int32_t busy;
+  alignas(64) char stack[kChildStack];
+};
+
+ChildSlot* AcquireSlot() {
+  static std::mutex mutex;
+  static std::vector<ChildSlot*> slots;  // grows to the most children ever starting at once
+  std::lock_guard<std::mutex> lock(mutex);
+  for (ChildSlot* slot : slots) {
+    if (__atomic_load_n(&slot->busy, __ATOMIC_ACQUIRE) == 0) {
+      slot->busy = 1;
+      return slot;
+    }
+  }
+  ChildSlot* slot = new ChildSlot();
+  slot->busy = 1;
+  slots.push_back(slot);
+  return slot;
+}
+
+// Reports a failure before the helper ran on the report pipe (whose parent end the watch reads),
+// then exits. Only this child's own copy of the fd table is touched.
+[[noreturn]] void ChildFail(int report_fd, long err, int stage, const char* syscall) {
+  nsbox_report record;
+  memset(&record, 0, sizeof record);
+  record.type = NSBOX_REPORT_ERROR;
+  record.step = -1;
+  record.err = static_cast<int32_t>(-err);
+  record.value = stage;
+  strncpy(record.syscall, syscall, sizeof record.syscall - 1);
+  rt_syscall3(SYS_write, report_fd, reinterpret_cast<long>(&record), sizeof record);
+  for (;;) rt_syscall3(SYS_exit_group, 127, 0, 0);
 }
 
 int ChildMain(void* raw) {
   ChildArgs* args = static_cast<ChildArgs*>(raw);
-  MapFailure map_failure;
-  if (PrepareChildUserns(args->maps, &map_failure) < 0) {
-    return ChildFail(args, map_failure.syscall, map_failure.path);
-  }
   int n = args->count;
-  int moved[kMaxFds];
+  int report = args->sources[n - NSBOX_CONTROL_FDS + NSBOX_FD_REPORT];
+  long moved[kMaxFds];
   // First lift every source above the target range, so placing fd i never clobbers a source
-  // still to be placed; dup2 then clears close-on-exec on exactly the fds the helper gets.
+  // still to be placed; dup3 then leaves close-on-exec off exactly the fds the helper gets.
   for (int i = 0; i < n; i++) {
-    moved[i] = args->sources[i] < 0 ? -1 : fcntl(args->sources[i], F_DUPFD_CLOEXEC, n);
-    if (args->sources[i] >= 0 && moved[i] < 0) return ChildFail(args, "fcntl");
+    moved[i] = args->sources[i] < 0 ? -1 : rt_syscall3(SYS_fcntl, args->sources[i], F_DUPFD_CLOEXEC, n);
+    if (args->sources[i] >= 0 && moved[i] < 0) ChildFail(report, moved[i], NSBOX_START_FDS, "fcntl");
   }
-  int helper = fcntl(args->helper_fd, F_DUPFD_CLOEXEC, n);
-  if (helper < 0) return ChildFail(args, "fcntl");
+  long helper = rt_syscall3(SYS_fcntl, args->helper_fd, F_DUPFD_CLOEXEC, n);
+  if (helper < 0) ChildFail(report, helper, NSBOX_START_FDS, "fcntl");
+  report = static_cast<int>(moved[n - NSBOX_CONTROL_FDS + NSBOX_FD_REPORT]);
+  MapFailure map_failure;
+  long rc = PrepareChildUserns(args->maps, &map_failure);
+  if (rc < 0) ChildFail(report, rc, map_failure.stage, map_failure.syscall);
   for (int i = 0; i < n; i++) {
-    if (moved[i] < 0) {
-      close(i);
-    } else if (dup2(moved[i], i) < 0) {
-      return ChildFail(args, "dup2");
-    }
+    rc = moved[i] < 0 ? rt_syscall3(SYS_close, i, 0, 0) : rt_syscall3(SYS_dup3, moved[i], i, 0);
+    if (moved[i] >= 0 && rc < 0) ChildFail(report, rc, NSBOX_START_FDS, "dup3");
   }
-  nsbox_execveat(helper, "", args->argv, args->envp, AT_EMPTY_PATH);
-  return ChildFail(args, "execveat");
+  rc = rt_syscall6(SYS_execveat, helper, reinterpret_cast<long>(""), reinterpret_cast<long>(args->argv),
+                   reinterpret_cast<long>(args->env.data()), AT_EMPTY_PATH, 0);
+  ChildFail(report, rc, NSBOX_START_EXEC, "execveat");
 }
 
 int ParentPidfd() {
@@ -176,22 +209,25 @@ void Reap(int pidfd, bool kill_first) {
 }
 
 // Signals stay blocked across the clone: the child inherits the mask through exec, so no
-// Node or libuv handler can ever run in it; the helper takes them from a signalfd.
-pid_t CloneHelper(ChildArgs* args, int flags, int* pidfd) {
-  alignas(64) char stack[kChildStack];
+// Node or libuv handler can ever run in it; the helper takes them from a signalfd. Without
+// CLONE_VFORK this thread does not wait for the child to exec (under load, that wait was most of
+// the event loop's time), and the child's exit signal is 0: only its pidfd tells of its end.
+pid_t CloneHelper(ChildSlot* slot, int flags, int* pidfd) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = clone(ChildMain, stack + sizeof stack, flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
-                    args, pidfd);
+  pid_t pid = clone(ChildMain, slot->stack + sizeof slot->stack, flags | CLONE_VM | CLONE_PIDFD | CLONE_CHILD_CLEARTID,
+                    &slot->args, pidfd, nullptr, &slot->busy);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) __atomic_store_n(&slot->busy, 0, __ATOMIC_RELEASE);
   errno = err;
   return pid;
 }
 
 // The optional 5th argument: { writer: 'child' | 'parent', uidMap, gidMap }.
-bool ParseUserns(const Napi::Value& value, std::string* uid_map, std::string* gid_map, UsernsMaps* maps) {
+bool ParseUserns(const Napi::Value& value, UsernsMaps* maps) {
+  maps->writer = MapWriter::kNone;
   if (value.IsUndefined()) return true;
   if (!value.IsObject()) return false;
   Napi::Object o = value.As<Napi::Object>();
@@ -199,22 +235,31 @@ bool ParseUserns(const Napi::Value& value, std::string* uid_map, std::string* gi
   if (!writer.IsString() || !uid.IsString() || !gid.IsString()) return false;
   std::string who = writer.As<Napi::String>().Utf8Value();
   if (who != "child" && who != "parent") return false;
-  *uid_map = uid.As<Napi::String>().Utf8Value();
-  *gid_map = gid.As<Napi::String>().Utf8Value();
   maps->writer = who == "child" ? MapWriter::kChild : MapWriter::kParent;
-  maps->uid_map = uid_map->c_str();
-  maps->gid_map = gid_map->c_str();
+  maps->uid_map = uid.As<Napi::String>().Utf8Value();
+  maps->gid_map = gid.As<Napi::String>().Utf8Value();
   return true;
+}
+
+// The helper's argv and environment, copied into the slot (the child may run after we return).
+void FillExec(ChildArgs* args, uint32_t nstdio, bool inherit_env) {
+  snprintf(args->name, sizeof args->name, "nsbox-init");
+  snprintf(args->count_arg, sizeof args->count_arg, "%u", nstdio);
+  args->argv[0] = args->name;
+  args->argv[1] = args->count_arg;
+  args->argv[2] = nullptr;
+  args->env.clear();
+  for (char** e = inherit_env ? environ : nullptr; e && *e; e++) args->env.push_back(*e);
+  args->env.push_back(nullptr);
 }
 
 }  // namespace
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string uid_map, gid_map;
-  ChildArgs args = {};
+  UsernsMaps maps;
   if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsArray() ||
-      !info[3].IsBoolean() || !ParseUserns(info[4], &uid_map, &gid_map, &args.maps)) {
+      !info[3].IsBoolean() || !ParseUserns(info[4], &maps)) {
     return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?)");
   }
   Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
@@ -224,59 +269,55 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   uint32_t nstdio = stdio.Length();
   if (nstdio > kMaxStdio) return ThrowTypeError(env, "too many stdio entries");
   if (plan.ByteLength() < sizeof(nsbox_plan_header)) return ThrowTypeError(env, "plan too short");
+  nsbox_plan_header header;
+  memcpy(&header, plan.Data(), sizeof header);
   // With maps written by us, the plan goes in only after them: the helper waits for it.
-  bool plan_after_maps = args.maps.writer == MapWriter::kParent;
+  bool plan_after_maps = maps.writer == MapWriter::kParent;
 
   int err = 0;
   const char* syscall = nullptr;
-  args.helper_fd = HelperImageFd(&err, &syscall);
-  if (args.helper_fd < 0) return Failure(env, err, syscall);
+  int helper_fd = HelperImageFd(&err, &syscall);
+  if (helper_fd < 0) return Failure(env, err, syscall);
   int parent_pidfd = die_with_parent ? ParentPidfd() : -1;
   if (die_with_parent && parent_pidfd < 0) return Failure(env, errno, "pidfd_open");
 
+  ChildSlot* slot = AcquireSlot();
+  ChildArgs* args = &slot->args;
   Fds fds;
-  if (OpenStdio(stdio, &fds, &args, &syscall) < 0 || (syscall = "pipe2", pipe2(fds.plan, O_CLOEXEC) < 0) ||
+  if (OpenStdio(stdio, &fds, args, &syscall) < 0 || (syscall = "pipe2", pipe2(fds.plan, O_CLOEXEC) < 0) ||
       (!plan_after_maps && WritePlan(plan, &fds, &syscall) < 0) || (syscall = "pipe2", pipe2(fds.report, O_CLOEXEC) < 0)) {
     err = errno;
     fds.CloseAllOfThem();
+    __atomic_store_n(&slot->busy, 0, __ATOMIC_RELEASE);
     return Failure(env, err, syscall);
   }
-  args.count = static_cast<int>(nstdio) + NSBOX_CONTROL_FDS;
-  args.sources[nstdio + NSBOX_FD_PLAN] = fds.plan[0];
-  args.sources[nstdio + NSBOX_FD_REPORT] = fds.report[1];
-  args.sources[nstdio + NSBOX_FD_PARENT] = parent_pidfd;
-  char count[16];
-  snprintf(count, sizeof count, "%u", nstdio);
-  char name[] = "nsbox-init";
-  char* argv[] = {name, count, nullptr};
-  char* no_env[] = {nullptr};
-  nsbox_plan_header header;
-  memcpy(&header, plan.Data(), sizeof header);  // lib/plan.ts always writes a whole header
-  args.argv = argv;
+  args->count = static_cast<int>(nstdio) + NSBOX_CONTROL_FDS;
+  args->sources[nstdio + NSBOX_FD_PLAN] = fds.plan[0];
+  args->sources[nstdio + NSBOX_FD_REPORT] = fds.report[1];
+  args->sources[nstdio + NSBOX_FD_PARENT] = parent_pidfd;
+  args->helper_fd = helper_fd;
+  args->maps = std::move(maps);
   // The helper hands its own environment to the command when the plan says so: Node keeps
   // `environ` in step with process.env, and reading it here costs nothing.
-  args.envp = (header.options & NSBOX_PLAN_INHERIT_ENV) ? environ : no_env;
+  FillExec(args, nstdio, (header.options & NSBOX_PLAN_INHERIT_ENV) != 0);
 
   int pidfd = -1;
-  pid_t pid = CloneHelper(&args, flags, &pidfd);
-  err = errno;
-  if (pid < 0 || args.err) {
-    if (pid >= 0) {
-      Reap(pidfd, false);  // it died before the helper ran
-      err = args.err;
-    }
+  pid_t pid = CloneHelper(slot, flags, &pidfd);
+  if (pid < 0) {
+    err = errno;
     fds.CloseAllOfThem();
-    return Failure(env, err, pid < 0 ? "clone" : args.syscall, pid < 0 ? nullptr : args.path);
+    return Failure(env, err, "clone");
   }
   char map_path[64];
-  MapFailure map_failure = {nullptr, nullptr};
-  if (plan_after_maps && (WriteMapsFromParent(args.maps, pid, map_path, &map_failure) < 0 ||
-                          WritePlan(plan, &fds, &map_failure.syscall) < 0)) {
-    err = errno;
+  MapFailure map_failure = {0, nullptr};
+  long rc = plan_after_maps ? WriteMapsFromParent(args->maps, pid, map_path, &map_failure) : 0;
+  if (rc == 0 && plan_after_maps && WritePlan(plan, &fds, &map_failure.syscall) < 0) rc = -errno;
+  if (rc < 0) {
     Reap(pidfd, true);
     fds.CloseAllOfThem();
-    return Failure(env, err, map_failure.syscall, map_failure.path);
+    return Failure(env, static_cast<int>(-rc), map_failure.syscall, map_failure.stage ? map_path : nullptr);
   }
+  // The child has its own copy of the fd table: ours of its ends can go now.
   fds.CloseChildSide();
   if (fcntl(fds.report[0], F_SETFL, O_NONBLOCK) < 0) {
     err = errno;

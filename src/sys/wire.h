@@ -58,6 +58,17 @@ enum nsbox_report_type {
   NSBOX_REPORT_EXIT = 3,    /* the command ended: value = wait status */
 };
 
+/* An ERROR report with step -1 from before the helper ran (written by the addon's clone child)
+ * says in `value` which part of the start failed. */
+enum nsbox_start_stage {
+  NSBOX_START_FDS = 1,       /* placing the stdio and control fds */
+  NSBOX_START_SETGROUPS = 2, /* writing /proc/self/setgroups */
+  NSBOX_START_UID_MAP = 3,   /* writing the uid map */
+  NSBOX_START_GID_MAP = 4,   /* writing the gid map */
+  NSBOX_START_CAPS = 5,      /* raising ambient capabilities */
+  NSBOX_START_EXEC = 6,      /* executing the helper */
+};
+
 struct nsbox_report {
   int32_t type;
   int32_t step; /* index into the plan's steps, -1 for the helper's own work */
