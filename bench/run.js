@@ -81,7 +81,6 @@ async function measureLatency(rootfs, dir) {
   ];
   if (have('unshare')) rows.push(['Node spawn of unshare --fork --pid --mount-proc', nodeSpawn('unshare', ['--fork', '--pid', '--mount-proc', '/bin/true'])]);
   else log('(unshare not installed: skipped)');
-  const bwrapRoot = path.join(dir, 'bwrap-root');
   if (have('bwrap')) {
     rows.push(['Node spawn of bwrap --unshare-pid --bind rootfs / --proc /proc', nodeSpawn('bwrap', ['--unshare-pid', '--bind', rootfs, '/', '--proc', '/proc', '/bin/true'])]);
   } else log('(bwrap not installed: skipped)');
@@ -91,13 +90,12 @@ async function measureLatency(rootfs, dir) {
     let id = 0;
     const crun = () => nodeSpawn('crun', ['run', '--bundle', bundle, `nsbox-bench-${process.pid}-${id++}`])();
     try {
-      await crun();
+      execFileSync('crun', ['run', '--bundle', bundle, `nsbox-bench-${process.pid}-probe`], { stdio: ['ignore', 'ignore', 'pipe'] });
       rows.push(['Node spawn of crun run', crun]);
     } catch (e) {
-      log(`(crun failed here, skipped: ${e.message})`);
+      log(`(crun cannot run here, skipped: ${String(e.stderr || e.message).trim().split('\n').pop()})`);
     }
   } else log('(crun not installed: skipped)');
-  void bwrapRoot;
   for (const [name, once] of rows) results.latency[name] = await latency(once, N);
   const floor = buildFloor(dir);
   if (floor) {
@@ -226,7 +224,6 @@ async function measureMemory(rootfs) {
 /** Where the time of one spawn goes: stages seen from Node, then the cost of each setup feature. */
 async function profile(rootfs) {
   const stages = { prepare: [], cloneAndExecHelper: [], setupAndExecCommand: [], commandRunExitAndNotify: [] };
-  const { native } = require('../dist/native');
   for (let i = 0; i < N; i++) {
     const t0 = now();
     encodePlan(buildPlan('/bin/true', [], resolveOptions('/bin/true', [], { rootfs, stdio: 'ignore' })));
@@ -242,7 +239,6 @@ async function profile(rootfs) {
     stages.setupAndExecCommand.push(t3 - t2);
     stages.commandRunExitAndNotify.push(t4 - t3);
   }
-  void native;
   const variants = {
     'no namespaces, no init': { pid: false, mount: false, init: false },
     'no namespaces': { pid: false, mount: false },
