@@ -18,7 +18,7 @@ static const char *env_path(char *const *env) {
 }
 
 /* execvpe(3) searches the helper's own (empty) environment; the command's PATH is in its env.
- * Writes to *f only on failure: in a vfork child, f is the parent's memory. */
+ * Writes to *f only on failure. */
 static void exec_search(const char *file, char *const *argv, char *const *env, struct failure *f) {
   if (strchr(file, '/')) {
     execve(file, argv, env);

@@ -16,7 +16,7 @@ struct command {
 int command_prepare(const struct step *exec_step, char **inherited, struct command *cmd, struct failure *f);
 
 /* Unblocks signals, optionally starts a new session, marks every fd from `keep_fds` on
- * close-on-exec, and execs. Allocates nothing, so it is safe in a vfork child. Returns
+ * close-on-exec, and execs. Allocates nothing. Returns
  * only on failure, with f filled in. */
 void command_exec(const struct command *cmd, int keep_fds, int new_session, struct failure *f);
 

@@ -1,8 +1,8 @@
 /* The one syscall layer, shared by the addon and the helper.
  *
- * Raw syscall(2) wrappers for calls that glibc lacks or only gained recently, so the
- * build does not depend on the libc version. All are async-signal-safe: the addon calls
- * some of them in the vfork child, between clone and exec.
+ * syscall(2) wrappers for calls that glibc lacks or only gained recently, so the build does not
+ * depend on the libc version; in the helper, syscall() is its own runtime's. Where errno must not
+ * be touched (the addon's clone child), sys/raw.h has the bare instruction.
  */
 #ifndef NSBOX_SYS_SYSCALLS_H
 #define NSBOX_SYS_SYSCALLS_H
@@ -39,11 +39,6 @@ static inline int nsbox_pivot_root(const char *new_root, const char *put_old) {
 
 static inline int nsbox_close_range(unsigned int first, unsigned int last, unsigned int flags) {
   return (int)syscall(SYS_close_range, first, last, flags);
-}
-
-static inline int nsbox_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
-                                 int flags) {
-  return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }
 
 /* Resolve `path` as if `rootfd` were "/": symlinks and ".." cannot leave it, and magic
