@@ -72,6 +72,12 @@ describeAsRoot('errors', () => {
     }
   });
 
+  it('a failure before the helper runs (a stdio fd that is not open) names the start stage', async () => {
+    const { err, events } = await failure('/bin/true', [], { stdio: ['ignore', 1000, 'ignore'] });
+    expect(err).toMatchObject({ code: 'EBADF', syscall: 'fcntl', step: 'pass the stdio and control file descriptors' });
+    expect(events).toEqual(['error']);
+  });
+
   it('a bad cwd names the chdir step', async () => {
     const { err } = await failure('/bin/sh', [], { rootfs: rootfs.dir, cwd: '/nowhere' });
     expect(err).toMatchObject({ code: 'ENOENT', syscall: 'chdir', step: 'chdir to /nowhere' });

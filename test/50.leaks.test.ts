@@ -10,7 +10,7 @@ import { buildRootfs, type Rootfs } from './helpers/rootfs';
 import { finish } from './helpers/run';
 import { holdPidNamespace, processesInPidNamespace, type HeldNamespace, snapshot, waitFor, zombieChildren, openFds } from './helpers/host';
 
-const ROUNDS = 60; // x 5 kinds = 300 spawns
+const ROUNDS = 60; // x 6 kinds = 360 spawns
 
 describeAsRoot('no leaks', () => {
   let rootfs: Rootfs;
@@ -26,6 +26,7 @@ describeAsRoot('no leaks', () => {
       ['/bin/sh', ['-c', 'echo out; echo err >&2; exit 3'], { rootfs: rootfs.dir, init: false }],
       ['/bin/nope', [], { rootfs: rootfs.dir }], // exec fails
       ['/bin/true', [], { rootfs: path.join(os.tmpdir(), 'nsbox-missing') }], // setup fails
+      ['/bin/true', [], { stdio: ['ignore', 1000, 'ignore'] }], // fails before the helper runs
       ['/bin/sleep', ['10'], { rootfs: rootfs.dir, stdio: 'ignore' }], // killed
     ];
     const runOne = async ([command, args, options]: (typeof kinds)[number]): Promise<void> => {
