@@ -18,6 +18,8 @@
         "src/helper/command.c",
         "src/helper/init.c",
         "src/helper/report.c",
+        "src/helper/network.c",
+        "src/helper/namespaces.c",
         "src/helper/rt/start.c",
         "src/helper/rt/syscalls.c",
         "src/helper/rt/string.c",

@@ -37,6 +37,8 @@ export interface NativeBinding {
   /** stdio entries: -1 pipe, -2 /dev/null, n >= 0 an fd of ours. */
   spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean, userns?: UsernsRequest): NativeSpawned | NativeFailure;
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
+  /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */
+  tryClone(cloneFlags: number): number;
   /** getenv(3): what the C environment (the one a helper inherits) holds. */
   getenv(name: string): string | undefined;
   unshare(flags: number): NativeFailure | undefined;

@@ -5,6 +5,7 @@
  */
 import os from 'os';
 import path from 'path';
+import { NAMESPACES, type Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 /** How one of the command's fds is connected, as in `child_process`. */
@@ -34,6 +35,12 @@ export interface TmpfsMount {
   mode?: number;
 }
 
+/** Clock offsets of a time namespace, in seconds (fractions allowed, negative allowed). */
+export interface TimeOffsets {
+  monotonicOffset?: number;
+  boottimeOffset?: number;
+}
+
 /** One line of a uid or gid map: `count` ids from `inside` map to ids from `outside` on the host. */
 export interface IdMap {
   inside: number;
@@ -54,6 +61,21 @@ export interface IsolatedOptions {
   uts?: boolean;
   /** New IPC namespace (System V IPC, POSIX message queues). Default `false`. */
   ipc?: boolean;
+  /** New network namespace, with only `lo`, brought up. Default `false`. */
+  net?: boolean;
+  /** New cgroup namespace: the command sees its cgroup as the root. Default `false`. */
+  cgroup?: boolean;
+  /**
+   * New time namespace (Linux 5.6+), optionally with the CLOCK_MONOTONIC and CLOCK_BOOTTIME
+   * offsets, in seconds, that the command sees (`/proc/uptime` shows the boottime one).
+   * Default `false`.
+   */
+  time?: boolean | TimeOffsets;
+  /**
+   * Namespaces to create, as a shorthand: `'all'` for every kind, or a list (the kinds not listed
+   * are not created). The per-kind options (`pid: false`, ...) still win.
+   */
+  namespaces?: 'all' | readonly Namespace[];
   /**
    * New user namespace: the command is root inside and has no privilege outside. This is what
    * lets an unprivileged user create the other namespaces. Default `false`, or `true` when a map
@@ -74,6 +96,8 @@ export interface IsolatedOptions {
   mounts?: readonly MountSpec[];
   /** Hostname inside (implies `uts: true`). */
   hostname?: string;
+  /** NIS domain name inside (implies `uts: true`). */
+  domainname?: string;
   /** `true` (default): a minimal init is PID 1 and runs the command as its child, reaping orphans and forwarding signals. `false`: the command itself is PID 1. */
   init?: boolean;
   /** Working directory inside the sandbox. Default: `/` with `rootfs`, else this process's cwd. */
@@ -109,6 +133,10 @@ export interface ResolvedOptions {
   mount: boolean;
   uts: boolean;
   ipc: boolean;
+  net: boolean;
+  cgroup: boolean;
+  /** undefined: no time namespace; else the timens_offsets text ('' for none). */
+  timeOffsets: string | undefined;
   user: boolean;
   uidMap: IdMap[];
   gidMap: IdMap[];
@@ -117,6 +145,7 @@ export interface ResolvedOptions {
   dev: boolean;
   mounts: MountSpec[];
   hostname: string | undefined;
+  domainname: string | undefined;
   init: boolean;
   cwd: string | undefined;
   /** `KEY=value` strings, or undefined to pass this process's environment as it is. */
@@ -133,7 +162,8 @@ export interface ResolvedOptions {
 }
 
 const KNOWN: ReadonlySet<string> = new Set([
-  'pid', 'mount', 'uts', 'ipc', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev', 'mounts', 'hostname', 'init', 'cwd', 'env',
+  'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev',
+  'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'signal', 'timeout', 'killSignal',
 ]);
 
@@ -155,17 +185,19 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
       });
     }
   }
-  const pid = bool(o, 'pid', true);
-  const mount = bool(o, 'mount', true);
-  const hostname = optionalString(o, 'hostname');
-  if (hostname !== undefined && (hostname.length === 0 || Buffer.byteLength(hostname) > HOST_NAME_MAX)) {
-    throw outOfRange('hostname', `1 to ${HOST_NAME_MAX} bytes long`, hostname);
+  const wanted = namespaceSet(o.namespaces);
+  const pid = bool(o, 'pid', wanted?.has('pid') ?? true);
+  const mount = bool(o, 'mount', wanted?.has('mount') ?? true);
+  const hostname = utsName(o, 'hostname');
+  const domainname = utsName(o, 'domainname');
+  const uts = bool(o, 'uts', (wanted?.has('uts') ?? false) || hostname !== undefined || domainname !== undefined);
+  for (const [name, value] of [['hostname', hostname], ['domainname', domainname]] as const) {
+    if (value !== undefined && !uts) throw invalidArgValue(name, 'needs a UTS namespace (uts: true)');
   }
-  const uts = bool(o, 'uts', hostname !== undefined);
-  if (hostname !== undefined && !uts) throw invalidArgValue('hostname', 'needs a UTS namespace (uts: true)');
+  const timeOffsets = time(o.time, wanted?.has('time') ?? false);
   const uidMapRaw = idMap(o.uidMap, 'uidMap');
   const gidMapRaw = idMap(o.gidMap, 'gidMap');
-  const user = bool(o, 'user', uidMapRaw !== undefined || gidMapRaw !== undefined);
+  const user = bool(o, 'user', (wanted?.has('user') ?? false) || uidMapRaw !== undefined || gidMapRaw !== undefined);
   if (!user && (uidMapRaw || gidMapRaw)) throw invalidArgValue(uidMapRaw ? 'uidMap' : 'gidMap', 'needs a user namespace (user: true)');
   const rootfsRaw = optionalString(o, 'rootfs');
   const rootfs = rootfsRaw === undefined ? undefined : path.resolve(rootfsRaw);
@@ -188,7 +220,10 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     pid,
     mount,
     uts,
-    ipc: bool(o, 'ipc', false),
+    ipc: bool(o, 'ipc', wanted?.has('ipc') ?? false),
+    net: bool(o, 'net', wanted?.has('net') ?? false),
+    cgroup: bool(o, 'cgroup', wanted?.has('cgroup') ?? false),
+    timeOffsets,
     user,
     uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
     gidMap: user ? (gidMapRaw ?? [{ inside: 0, outside: process.getegid?.() ?? 0, count: 1 }]) : [],
@@ -197,6 +232,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     dev,
     mounts,
     hostname,
+    domainname,
     init: bool(o, 'init', true),
     cwd: cwd === undefined ? undefined : path.posix.resolve(rootfs === undefined ? process.cwd() : '/', cwd),
     env: environment(o.env),
@@ -286,6 +322,42 @@ function mountSpecs(v: unknown): MountSpec[] {
     }
     throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
   });
+}
+
+function utsName(o: Record<string, unknown>, key: 'hostname' | 'domainname'): string | undefined {
+  const name = optionalString(o, key);
+  if (name !== undefined && Buffer.byteLength(name) > HOST_NAME_MAX) throw outOfRange(key, `1 to ${HOST_NAME_MAX} bytes long`, name);
+  return name;
+}
+
+function namespaceSet(v: unknown): ReadonlySet<Namespace> | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'all') return new Set(NAMESPACES);
+  if (!Array.isArray(v)) throw invalidArgType('namespaces', "'all' or an array of namespace names", v);
+  for (const ns of v) if (!NAMESPACES.includes(ns as Namespace)) throw invalidArgValue('namespaces', `has an unknown kind (known: ${NAMESPACES.join(', ')})`, ns);
+  return new Set(v as Namespace[]);
+}
+
+const MAX_TIME_OFFSET = 2 ** 31; // seconds; far inside what the kernel accepts
+
+/** The timens_offsets text of a `time` option, or undefined for no time namespace. */
+function time(v: unknown, fallback: boolean): string | undefined {
+  if (v === undefined) return fallback ? '' : undefined;
+  if (typeof v === 'boolean') return v ? '' : undefined;
+  if (typeof v !== 'object' || v === null) throw invalidArgType('time', 'a boolean or { monotonicOffset, boottimeOffset }', v);
+  const lines: string[] = [];
+  for (const [key, clock] of [['monotonicOffset', 'monotonic'], ['boottimeOffset', 'boottime']] as const) {
+    const seconds = (v as Record<string, unknown>)[key];
+    if (seconds === undefined) continue;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || Math.abs(seconds) > MAX_TIME_OFFSET) {
+      throw outOfRange(`time.${key}`, `a number of seconds within ±${MAX_TIME_OFFSET}`, seconds);
+    }
+    const whole = Math.floor(seconds);
+    const nanos = Math.min(999_999_999, Math.round((seconds - whole) * 1e9));
+    lines.push(`${clock} ${whole} ${nanos}\n`);
+  }
+  for (const key of Object.keys(v)) if (key !== 'monotonicOffset' && key !== 'boottimeOffset') throw invalidArgValue('time', `has an unknown key "${key}"`);
+  return lines.join('');
 }
 
 const MAX_MAP_LINES = 340; // the kernel's limit

@@ -112,6 +112,8 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.uts) cloneFlags |= CLONE_FLAGS.uts;
   if (o.ipc) cloneFlags |= CLONE_FLAGS.ipc;
   if (o.user) cloneFlags |= CLONE_FLAGS.user;
+  if (o.net) cloneFlags |= CLONE_FLAGS.net;
+  if (o.cgroup) cloneFlags |= CLONE_FLAGS.cgroup;
 
   const steps: PlanStep[] = [];
   if (o.mount) {
@@ -123,7 +125,10 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
       steps.push(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', false));
     }
   }
+  if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));
   if (o.hostname !== undefined) steps.push(step('sethostname', `set hostname to ${o.hostname}`, [o.hostname]));
+  if (o.domainname !== undefined) steps.push(step('setdomainname', `set domain name to ${o.domainname}`, [o.domainname]));
+  if (o.timeOffsets !== undefined) steps.push(step('timeNs', 'create time namespace', [o.timeOffsets]));
   if (o.cwd !== undefined) steps.push(step('chdir', `chdir to ${o.cwd}`, [o.cwd], { path: o.cwd }));
   steps.push(step('exec', `execute ${command}`, [command, o.argv0, ...args, ...(o.env ?? [])], { a: args.length + 1, path: command }));
 

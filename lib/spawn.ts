@@ -5,7 +5,7 @@
 import { IsolatedProcess } from './child';
 import { CLONE_FLAGS, NAMESPACES } from './constants';
 import { AbortError, isNativeFailure, systemError, type NativeFailure } from './errors';
-import { native } from './native';
+import { native, type NativeBinding } from './native';
 import { processEnvIsEnviron, processEnvStrings } from './environment';
 import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
 import { buildPlan, encodePlan, type Plan } from './plan';
@@ -20,11 +20,17 @@ function nativeStdio(o: ResolvedOptions): number[] {
 }
 
 /** Words for a failure before the helper ran its plan. */
-function startStep(plan: Plan, failure: NativeFailure): string {
+function startStep(plan: Plan, failure: NativeFailure, binding: NativeBinding): string {
   if (failure.path?.endsWith('_map') || failure.path?.endsWith('/setgroups')) return `write ${failure.path}`;
   if (failure.syscall !== 'clone') return 'start the nsbox helper';
   const names = NAMESPACES.filter((ns) => plan.cloneFlags & CLONE_FLAGS[ns]);
   const hint = plan.cloneFlags & CLONE_FLAGS.user || process.geteuid?.() === 0 ? '' : ' (unprivileged: add user: true)';
+  // Name the namespace the kernel refuses, trying each on its own (with the user namespace that
+  // makes the others possible, when there is one).
+  const withUser = plan.cloneFlags & CLONE_FLAGS.user;
+  for (const ns of names) {
+    if (binding.tryClone(CLONE_FLAGS[ns] | withUser) !== 0) return `create ${ns} namespace${hint}`;
+  }
   return `create ${names.join(', ')} namespaces${hint}`;
 }
 
@@ -63,7 +69,7 @@ export function spawnIsolated(
   }
   const result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o));
   if (isNativeFailure(result)) {
-    const error = systemError(result, { step: startStep(plan, result), path: result.path });
+    const error = systemError(result, { step: startStep(plan, result, binding), path: result.path });
     return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error });
   }
   const child = new IsolatedProcess({

@@ -11,6 +11,10 @@ namespace nsbox {
 // stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd.
 Napi::Value Spawn(const Napi::CallbackInfo& info);
 
+// tryClone(cloneFlags) -> 0 | errno: whether this process may create these namespaces. A child
+// that exits at once, so a failed spawn can name the namespace the kernel refused.
+Napi::Value TryClone(const Napi::CallbackInfo& info);
+
 // getenv(name) -> string | undefined, read from the C environment the helper would inherit:
 // lib/ uses it to tell whether process.env is Node's own (jest, for one, swaps in a copy).
 Napi::Value Getenv(const Napi::CallbackInfo& info);

@@ -27,6 +27,9 @@ describe('option validation', () => {
     ['too many stdio entries', { stdio: new Array(65).fill('ignore') }, RangeError, 'ERR_OUT_OF_RANGE'],
     ['env with NUL', { env: { A: 'x\0y' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['bad signal', { signal: {} }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['unknown namespace kind', { namespaces: ['pid', 'nope'] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['time offset not a number', { time: { boottimeOffset: 'x' } }, RangeError, 'ERR_OUT_OF_RANGE'],
+    ['domainname with uts off', { domainname: 'd', uts: false }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['foreground in a new session', { foreground: true }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['maps with user off', { user: false, uidMap: [{ inside: 0, outside: 1, count: 1 }] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['map with zero count', { uidMap: [{ inside: 0, outside: 1, count: 0 }] }, RangeError, 'ERR_OUT_OF_RANGE'],
@@ -103,6 +106,15 @@ describe('plan building', () => {
   it('without a PID namespace there is no fresh /proc', () => {
     expect(plan({ pid: false }).steps.map((s) => s.op)).toEqual(['mount', 'exec']);
     expect(plan({ mount: false }).steps.map((s) => s.op)).toEqual(['exec']);
+  });
+
+  it("namespaces: 'all' and time offsets", () => {
+    const all = plan({ namespaces: 'all' });
+    for (const ns of ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] as const) expect(all.cloneFlags & CLONE_FLAGS[ns]).toBeTruthy();
+    expect(all.steps.map((s) => s.describe)).toEqual(expect.arrayContaining(['bring up lo', 'create time namespace']));
+    const offsets = plan({ time: { monotonicOffset: 1.5, boottimeOffset: -2.25 } }).steps.find((s) => s.op === 'timeNs');
+    expect(offsets?.strings).toEqual(['monotonic 1 500000000\nboottime -3 750000000\n']);
+    expect(plan({ namespaces: ['net'], hostname: 'h' }).cloneFlags).toBe(CLONE_FLAGS.net | CLONE_FLAGS.uts);
   });
 
   it('read-only binds are a bind plus a remount', () => {

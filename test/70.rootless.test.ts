@@ -34,7 +34,7 @@ describeAsRoot('rootless (as uid 65534)', () => {
       const child = nsbox.spawnIsolated('/bin/true');
       await child.exited.catch((e) => out({ code: e.code, step: e.step, syscall: e.syscall }));
     `);
-    expect(outputs(r)).toEqual([{ code: 'EPERM', syscall: 'clone', step: 'create pid, mount namespaces (unprivileged: add user: true)' }]);
+    expect(outputs(r)).toEqual([{ code: 'EPERM', syscall: 'clone', step: 'create pid namespace (unprivileged: add user: true)' }]);
   });
 
   it('user + pid + mount + rootfs: root inside, PID 1, a fresh /proc', async () => {

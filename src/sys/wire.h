@@ -40,6 +40,9 @@ enum nsbox_op {
   NSBOX_OP_CHDIR = 8,       /* path */
   NSBOX_OP_EXEC = 9,        /* file, argv[a]..., env... (none with INHERIT_ENV); always last */
   NSBOX_OP_DEVICE = 10,     /* path, host device to bind; flags = dev_t: mknod, or a bind if EPERM */
+  NSBOX_OP_LOOPBACK_UP = 11, /* no strings: bring up "lo" in the new network namespace */
+  NSBOX_OP_SETDOMAINNAME = 12, /* name */
+  NSBOX_OP_TIME_NS = 13,    /* offsets, as /proc/self/timens_offsets reads them: unshare(CLONE_NEWTIME) */
 };
 
 #define NSBOX_IN_ROOT 0x1u

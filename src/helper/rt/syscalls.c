@@ -81,6 +81,17 @@ int mount(const char *source, const char *target, const char *fstype, unsigned l
 
 int umount2(const char *target, int flags) { return (int)SYS3(SYS_umount2, target, flags, 0); }
 int sethostname(const char *name, size_t len) { return (int)SYS3(SYS_sethostname, name, len, 0); }
+int setdomainname(const char *name, size_t len) { return (int)SYS3(SYS_setdomainname, name, len, 0); }
+int unshare(int flags) { return (int)SYS3(SYS_unshare, flags, 0, 0); }
+int socket(int domain, int type, int protocol) { return (int)SYS3(SYS_socket, domain, type, protocol); }
+
+int ioctl(int fd, unsigned long request, ...) {
+  va_list ap;
+  va_start(ap, request);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  return (int)SYS3(SYS_ioctl, fd, request, arg);
+}
 
 int prctl(int option, ...) {
   va_list ap;

@@ -1,0 +1,13 @@
+/* Namespace steps that are not a clone flag: the time namespace. */
+#ifndef NSBOX_HELPER_NAMESPACES_H
+#define NSBOX_HELPER_NAMESPACES_H
+
+#include "failure.h"
+#include "plan.h"
+
+/* CLONE_NEWTIME cannot be given to clone() (its bit is in the exit-signal byte), so the helper
+ * unshares it: the new namespace applies to its children, and (Linux >= 5.17) to an exec of its
+ * own, which covers both init modes. The offsets must be written before anything enters it. */
+int namespaces_time(const struct step *step, struct failure *f);
+
+#endif
