@@ -7,6 +7,8 @@ import os from 'os';
 import type { Readable, Writable } from 'stream';
 import { WIRE } from './constants';
 import { AbortError, NsboxError, systemError } from './errors';
+import { execInSandbox, type ExecOptions } from './exec';
+import { namespaces } from './namespaces';
 import type { NativeWatch } from './native';
 import { signalNumber } from './options';
 import type { Plan } from './plan';
@@ -41,6 +43,7 @@ const START_STAGES: Readonly<Record<number, readonly [string, string?]>> = {
   4: ['write the gid map', '/proc/self/gid_map'],
   5: ['raise ambient capabilities for the user namespace'],
   6: ['start the nsbox helper'],
+  7: ['enter the namespaces to join'],
 };
 
 const CLD_EXITED = 1;
@@ -177,6 +180,24 @@ export class IsolatedProcess extends EventEmitter {
     return true;
   }
 
+  /**
+   * Runs another command inside this sandbox's namespaces (all of them, or those named in
+   * `options.namespaces`), like `nsenter --target` or `docker exec`, and returns its handle. It sees
+   * the sandbox's root, `/proc`, hostname and network. Needs Linux 5.8+ (setns with a pidfd).
+   * @example const ps = sandbox.exec('ps', ['aux']); await ps.exited;
+   */
+  exec(command: string, args?: readonly string[], options?: ExecOptions): IsolatedProcess {
+    return execInSandbox(this, command, args, options);
+  }
+
+  /** The namespaces of the sandbox's PID 1 (see `namespaces()`); throws once it has exited. */
+  namespaces(): ReturnType<typeof namespaces> {
+    if (this.pid === undefined || this.pidfd === undefined) {
+      throw systemError({ errno: os.constants.errno.ESRCH, syscall: 'readlink' }, { step: 'read the namespaces of a sandbox that is not running' });
+    }
+    return namespaces(this.pid);
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs` (default 5000) if it is still alive; resolves with the exit. */
   async stop(graceMs = 5000): Promise<ExitResult> {
     if (this.#exit) return this.#exit;
@@ -219,7 +240,7 @@ export class IsolatedProcess extends EventEmitter {
     const start = step ? undefined : START_STAGES[stage];
     const err = systemError(
       { errno, syscall },
-      { step: step?.describe ?? start?.[0] ?? 'start the sandbox', stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },
+      { step: step?.describe ?? start?.[0] ?? `start the sandbox (${syscall})`, stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },
     );
     this.#fail(err, true);
   }

@@ -35,7 +35,15 @@ export interface NativeWatch {
 /** The native addon (src/addon.cc). */
 export interface NativeBinding {
   /** stdio entries: -1 pipe, -2 /dev/null, n >= 0 an fd of ours. */
-  spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean, userns?: UsernsRequest): NativeSpawned | NativeFailure;
+  /** joins: [fd, nstype] pairs the child setns()es into (a pidfd with several kinds, or a namespace file). */
+  spawn(
+    plan: Uint8Array,
+    cloneFlags: number,
+    stdio: number[],
+    dieWithParent: boolean,
+    userns?: UsernsRequest,
+    joins?: [number, number][],
+  ): NativeSpawned | NativeFailure;
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */
   tryClone(cloneFlags: number): number;

@@ -35,6 +35,12 @@ export interface TmpfsMount {
   mode?: number;
 }
 
+/** The namespace kinds a new sandbox can share with an existing one (see `join`). */
+export type JoinableNamespace = 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup' | 'time';
+
+/** What to join: a running sandbox's handle, a pid, or a namespace file (`/proc/1234/ns/net`, or one kept by `persistNamespace`). */
+export type JoinTarget = { readonly pid: number | undefined; readonly pidfd: number | undefined } | number | string;
+
 /** Clock offsets of a time namespace, in seconds (fractions allowed, negative allowed). */
 export interface TimeOffsets {
   monotonicOffset?: number;
@@ -76,6 +82,12 @@ export interface IsolatedOptions {
    * are not created). The per-kind options (`pid: false`, ...) still win.
    */
   namespaces?: 'all' | readonly Namespace[];
+  /**
+   * Share namespaces with an existing sandbox or process instead of creating them:
+   * `{ net: otherSandbox, uts: '/proc/1234/ns/uts' }`. A joined kind is not created. The user and
+   * PID namespaces cannot be joined at spawn; use `sandbox.exec()` to run inside all of them.
+   */
+  join?: Partial<Record<JoinableNamespace, JoinTarget>>;
   /**
    * New user namespace: the command is root inside and has no privilege outside. This is what
    * lets an unprivileged user create the other namespaces. Default `false`, or `true` when a map
@@ -135,6 +147,14 @@ export interface ResolvedOptions {
   ipc: boolean;
   net: boolean;
   cgroup: boolean;
+  /** Namespaces the clone child setns() into, in order (all joinable kinds but time). */
+  join: [Exclude<JoinableNamespace, 'time'>, JoinTarget][];
+  /**
+   * Namespace files the helper itself enters, first thing, while the host's /proc still names
+   * them: the time namespace (the clone child cannot enter one: it shares Node's memory) and, for
+   * exec, the mount namespace after it.
+   */
+  helperJoins: { kind: 'time' | 'mount'; file: string }[];
   /** undefined: no time namespace; else the timens_offsets text ('' for none). */
   timeOffsets: string | undefined;
   user: boolean;
@@ -161,8 +181,14 @@ export interface ResolvedOptions {
   killSignal: number;
 }
 
+/** Options only exec passes (not part of the public IsolatedOptions). */
+export interface InternalOptions {
+  helperJoins?: ResolvedOptions['helperJoins'];
+}
+
 const KNOWN: ReadonlySet<string> = new Set([
-  'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev',
+  'helperJoins',
+  'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'signal', 'timeout', 'killSignal',
 ]);
@@ -185,9 +211,11 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
       });
     }
   }
+  const join = joinList(o.join);
+  const joined = new Set(join.map(([kind]) => kind));
   const wanted = namespaceSet(o.namespaces);
   const pid = bool(o, 'pid', wanted?.has('pid') ?? true);
-  const mount = bool(o, 'mount', wanted?.has('mount') ?? true);
+  const mount = bool(o, 'mount', wanted?.has('mount') ?? !joined.has('mount'));
   const hostname = utsName(o, 'hostname');
   const domainname = utsName(o, 'domainname');
   const uts = bool(o, 'uts', (wanted?.has('uts') ?? false) || hostname !== undefined || domainname !== undefined);
@@ -211,6 +239,11 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
+  const created = { mount, uts, ipc: bool(o, 'ipc', false), net: bool(o, 'net', false), cgroup: bool(o, 'cgroup', false), time: timeOffsets !== undefined };
+  for (const kind of joined) {
+    if (created[kind]) throw invalidArgValue(`join.${kind}`, `conflicts with creating a ${kind} namespace (${kind}: true)`);
+  }
+  if (joined.has('mount') && (rootfs !== undefined || proc)) throw invalidArgValue('join.mount', 'cannot be combined with rootfs or proc (set proc: false)');
   const newSession = bool(o, 'newSession', true);
   const foreground = bool(o, 'foreground', false);
   if (foreground && newSession) throw invalidArgValue('foreground', 'needs the terminal shared (newSession: false)');
@@ -223,6 +256,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     ipc: bool(o, 'ipc', wanted?.has('ipc') ?? false),
     net: bool(o, 'net', wanted?.has('net') ?? false),
     cgroup: bool(o, 'cgroup', wanted?.has('cgroup') ?? false),
+    join: join.filter((j): j is [Exclude<JoinableNamespace, 'time'>, JoinTarget] => j[0] !== 'time'),
+    helperJoins: helperJoins(o.helperJoins, join.find(([kind]) => kind === 'time')?.[1]),
     timeOffsets,
     user,
     uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
@@ -322,6 +357,33 @@ function mountSpecs(v: unknown): MountSpec[] {
     }
     throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
   });
+}
+
+const JOINABLE: readonly JoinableNamespace[] = ['mount', 'uts', 'ipc', 'net', 'cgroup', 'time'];
+
+function joinList(v: unknown): [JoinableNamespace, JoinTarget][] {
+  if (v === undefined) return [];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('join', 'an object such as { net: sandbox }', v);
+  return Object.entries(v as Record<string, unknown>).map(([kind, target]): [JoinableNamespace, JoinTarget] => {
+    if (!JOINABLE.includes(kind as JoinableNamespace)) {
+      throw invalidArgValue('join', `cannot join "${kind}" (joinable: ${JOINABLE.join(', ')}; for user and pid, use sandbox.exec())`);
+    }
+    const ok =
+      (typeof target === 'number' && Number.isInteger(target) && target > 0) ||
+      (typeof target === 'string' && target.startsWith('/')) ||
+      (typeof target === 'object' && target !== null && 'pidfd' in target);
+    if (!ok) throw invalidArgType(`join.${kind}`, 'a sandbox, a pid or an absolute namespace file path', target);
+    return [kind as JoinableNamespace, target as JoinTarget];
+  });
+}
+
+/** The helper's own joins: internal (exec sets them), plus the time namespace of `join`. */
+function helperJoins(internal: unknown, time: JoinTarget | undefined): ResolvedOptions['helperJoins'] {
+  const joins = Array.isArray(internal) ? [...(internal as ResolvedOptions['helperJoins'])] : [];
+  if (time === undefined) return joins;
+  // For a process, the namespace its children get: an init of a time namespace lives outside it.
+  const pid = typeof time === 'number' ? time : typeof time === 'object' ? time.pid : undefined;
+  return [{ kind: 'time', file: typeof time === 'string' ? time : `/proc/${pid ?? 0}/ns/time_for_children` }, ...joins];
 }
 
 function utsName(o: Record<string, unknown>, key: 'hostname' | 'domainname'): string | undefined {

@@ -116,6 +116,10 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.cgroup) cloneFlags |= CLONE_FLAGS.cgroup;
 
   const steps: PlanStep[] = [];
+  // First, while the host's /proc is still there to name the namespace by.
+  for (const { kind, file } of o.helperJoins) {
+    steps.push(step('joinNs', `join the ${kind} namespace of ${file}`, [file], { a: CLONE_FLAGS[kind], path: file }));
+  }
   if (o.mount) {
     // First, before anything is mounted: nothing we do may propagate back to the host.
     steps.push(mountStep('', '/', '', MS.rec | MS.private, '', 'make / private (no propagation to the host)', false));

@@ -2,10 +2,12 @@
  * `spawnIsolated`: validate, plan, clone, and hand back the handle.
  * @module
  */
+import fs from 'fs';
+import os from 'os';
 import { IsolatedProcess } from './child';
-import { CLONE_FLAGS, NAMESPACES } from './constants';
-import { AbortError, isNativeFailure, systemError, type NativeFailure } from './errors';
-import { native, type NativeBinding } from './native';
+import { CLONE_FLAGS, NAMESPACES, NS_FILES } from './constants';
+import { AbortError, isNativeFailure, systemError, type NativeFailure, type NsboxError } from './errors';
+import { native, type NativeBinding, type NativeSpawned } from './native';
 import { processEnvIsEnviron, processEnvStrings } from './environment';
 import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
 import { buildPlan, encodePlan, type Plan } from './plan';
@@ -58,26 +60,80 @@ export function spawnIsolated(
   const args = (optionsOnly ? [] : (argsOrOptions ?? [])) as readonly string[];
   const options = optionsOnly ? (argsOrOptions as IsolatedOptions) : maybeOptions;
   const o = resolveOptions(command, args, options);
+  return startSandbox(command, args, o, () => openJoins(o));
+}
+
+/** setns() targets for the child: [fd, nstype] pairs and the fds to close once it has them. */
+export interface Joins {
+  pairs: [number, number][];
+  opened: number[];
+}
+
+/** Opens what `join` names; a failure is the spawn's error, as any other. */
+function openJoins(o: ResolvedOptions): Joins | NsboxError {
+  const joins: Joins = { pairs: [], opened: [] };
+  for (const [kind, target] of o.join) {
+    if (typeof target === 'object') {
+      if (target.pidfd === undefined) {
+        closeAll(joins.opened);
+        return systemError({ errno: os.constants.errno.ESRCH, syscall: 'setns' }, { step: `join the ${kind} namespace of a sandbox that has exited` });
+      }
+      joins.pairs.push([target.pidfd, CLONE_FLAGS[kind]]);
+      continue;
+    }
+    const file = typeof target === 'number' ? `/proc/${target}/ns/${NS_FILES[kind]}` : target;
+    try {
+      const fd = fs.openSync(file, 'r');
+      joins.opened.push(fd);
+      joins.pairs.push([fd, CLONE_FLAGS[kind]]);
+    } catch (e) {
+      closeAll(joins.opened);
+      const err = e as NodeJS.ErrnoException;
+      return systemError({ errno: -(err.errno ?? -os.constants.errno.EIO), syscall: 'open' }, { step: `open ${file} to join its ${kind} namespace`, path: file });
+    }
+  }
+  return joins;
+}
+
+function closeAll(fds: number[]): void {
+  for (const fd of fds) fs.closeSync(fd);
+}
+
+/**
+ * Starts the helper for validated options: the part `spawnIsolated` and `exec` share. `joins`
+ * opens what the child must setns() into, right before the clone.
+ */
+export function startSandbox(
+  command: string,
+  args: readonly string[],
+  o: ResolvedOptions,
+  joins: (binding: NativeBinding) => Joins | Error,
+): IsolatedProcess {
   const binding = native();
   if (o.env === undefined && !processEnvIsEnviron(binding)) o.env = processEnvStrings();
   const plan = buildPlan(command, args, o);
   const spawnargs = [command, ...args];
   const base = { spawnargs, plan, init: o.init, killSignal: o.killSignal };
+  const failed = (error: Error): IsolatedProcess =>
+    new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error });
 
-  if (o.signal?.aborted) {
-    return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error: new AbortError(o.signal.reason) });
+  if (o.signal?.aborted) return failed(new AbortError(o.signal.reason));
+  const join = joins(binding);
+  if (join instanceof Error) return failed(join);
+  let result: NativeSpawned | NativeFailure;
+  try {
+    result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o), join.pairs.length ? join.pairs : undefined);
+  } finally {
+    closeAll(join.opened);
   }
-  const result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o));
-  if (isNativeFailure(result)) {
-    const error = systemError(result, { step: startStep(plan, result, binding), path: result.path });
-    return new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error });
-  }
+  if (isNativeFailure(result)) return failed(systemError(result, { step: startStep(plan, result, binding), path: result.path }));
+  const spawned = result;
   const child = new IsolatedProcess({
     ...base,
-    pid: result.pid,
-    pidfd: result.pidfd,
-    stdio: openStdioStreams(result.stdio),
-    watch: (onEvent) => new binding.Watch(result.pidfd, result.reportFd, onEvent),
+    pid: spawned.pid,
+    pidfd: spawned.pidfd,
+    stdio: openStdioStreams(spawned.stdio),
+    watch: (onEvent) => new binding.Watch(spawned.pidfd, spawned.reportFd, onEvent),
     error: undefined,
   });
   if (o.timeout !== undefined) child.setTimeout(o.timeout);

@@ -47,6 +47,7 @@ struct ChildArgs {
   char* argv[3];
   std::vector<char*> env;  // a copy of the pointers: setenv may move environ meanwhile
   UsernsMaps maps;
+  std::vector<std::pair<int, int>> joins;  // setns(fd, nstype) before anything else, in order
 };
 
 // A child's stack and arguments. `busy` is the CLONE_CHILD_CLEARTID word: the kernel zeroes it
@@ -101,6 +102,12 @@ int ChildMain(void* raw) {
   long helper = rt_syscall3(SYS_fcntl, args->helper_fd, F_DUPFD_CLOEXEC, n);
   if (helper < 0) ChildFail(report, helper, NSBOX_START_FDS, "fcntl");
   report = static_cast<int>(moved[n - NSBOX_CONTROL_FDS + NSBOX_FD_REPORT]);
+  // Joining existing namespaces (exec into a sandbox, `join`): the fds are pidfds or namespace
+  // files of ours, still open in this copy of the fd table.
+  for (const auto& join : args->joins) {
+    long rc = rt_syscall3(SYS_setns, join.first, join.second, 0);
+    if (rc < 0) ChildFail(report, rc, NSBOX_START_JOIN, "setns");
+  }
   MapFailure map_failure;
   long rc = PrepareChildUserns(args->maps, &map_failure);
   if (rc < 0) ChildFail(report, rc, map_failure.stage, map_failure.syscall);
@@ -225,6 +232,22 @@ pid_t CloneHelper(ChildSlot* slot, int flags, int* pidfd) {
   return pid;
 }
 
+// The optional 6th argument: [[fd, nstype], ...] to setns into, in order.
+bool ParseJoins(const Napi::Value& value, std::vector<std::pair<int, int>>* joins) {
+  joins->clear();
+  if (value.IsUndefined()) return true;
+  if (!value.IsArray()) return false;
+  Napi::Array list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value entry = list.Get(i);
+    if (!entry.IsArray()) return false;
+    Napi::Array pair = entry.As<Napi::Array>();
+    if (pair.Length() != 2 || !pair.Get(0u).IsNumber() || !pair.Get(1u).IsNumber()) return false;
+    joins->emplace_back(pair.Get(0u).As<Napi::Number>().Int32Value(), pair.Get(1u).As<Napi::Number>().Int32Value());
+  }
+  return true;
+}
+
 // The optional 5th argument: { writer: 'child' | 'parent', uidMap, gidMap }.
 bool ParseUserns(const Napi::Value& value, UsernsMaps* maps) {
   maps->writer = MapWriter::kNone;
@@ -258,9 +281,10 @@ void FillExec(ChildArgs* args, uint32_t nstdio, bool inherit_env) {
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   UsernsMaps maps;
+  std::vector<std::pair<int, int>> joins;
   if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsArray() ||
-      !info[3].IsBoolean() || !ParseUserns(info[4], &maps)) {
-    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?)");
+      !info[3].IsBoolean() || !ParseUserns(info[4], &maps) || !ParseJoins(info[5], &joins)) {
+    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?, joins?)");
   }
   Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
   int flags = info[1].As<Napi::Number>().Int32Value();
@@ -297,6 +321,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   args->sources[nstdio + NSBOX_FD_PARENT] = parent_pidfd;
   args->helper_fd = helper_fd;
   args->maps = std::move(maps);
+  args->joins = std::move(joins);
   // The helper hands its own environment to the command when the plan says so: Node keeps
   // `environ` in step with process.env, and reading it here costs nothing.
   FillExec(args, nstdio, (header.options & NSBOX_PLAN_INHERIT_ENV) != 0);

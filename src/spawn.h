@@ -6,9 +6,11 @@
 
 namespace nsbox {
 
-// spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean)
-//   -> { pid, pidfd, reportFd, stdio: number[] } | { errno, syscall }
-// stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd.
+// spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean,
+//       userns?: { writer, uidMap, gidMap }, joins?: [fd, nstype][])
+//   -> { pid, pidfd, reportFd, stdio: number[] } | { errno, syscall, path? }
+// stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd. joins: the
+// child setns()es into each (a pidfd with several CLONE_NEW* bits, or a namespace file's fd).
 Napi::Value Spawn(const Napi::CallbackInfo& info);
 
 // tryClone(cloneFlags) -> 0 | errno: whether this process may create these namespaces. A child

@@ -20,3 +20,11 @@ int namespaces_time(const struct step *step, struct failure *f) {
   close(fd);
   return rc;
 }
+
+int namespaces_join(const struct step *step, struct failure *f) {
+  int fd = open(step->str[0], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(f, "open");
+  int rc = setns(fd, (int)step->a) < 0 ? fail(f, "setns") : 0;
+  close(fd);
+  return rc;
+}

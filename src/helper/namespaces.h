@@ -10,4 +10,8 @@
  * own, which covers both init modes. The offsets must be written before anything enters it. */
 int namespaces_time(const struct step *step, struct failure *f);
 
+/* setns into the namespace file of the step. Done here, not in the addon's clone child, for the
+ * time namespace: the kernel lets only a process with an mm of its own enter one (EUSERS). */
+int namespaces_join(const struct step *step, struct failure *f);
+
 #endif

@@ -23,6 +23,7 @@ static int run_step(const struct step *step, struct failure *f) {
     case NSBOX_OP_SETDOMAINNAME:
       return setdomainname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "setdomainname") : 0;
     case NSBOX_OP_TIME_NS: return namespaces_time(step, f);
+    case NSBOX_OP_JOIN_NS: return namespaces_join(step, f);
     default:
       errno = EINVAL;
       return fail(f, "plan");

@@ -43,6 +43,7 @@ enum nsbox_op {
   NSBOX_OP_LOOPBACK_UP = 11, /* no strings: bring up "lo" in the new network namespace */
   NSBOX_OP_SETDOMAINNAME = 12, /* name */
   NSBOX_OP_TIME_NS = 13,    /* offsets, as /proc/self/timens_offsets reads them: unshare(CLONE_NEWTIME) */
+  NSBOX_OP_JOIN_NS = 14,    /* path of a namespace file; a = nstype: setns, in the helper itself */
 };
 
 #define NSBOX_IN_ROOT 0x1u
@@ -70,6 +71,7 @@ enum nsbox_start_stage {
   NSBOX_START_GID_MAP = 4,   /* writing the gid map */
   NSBOX_START_CAPS = 5,      /* raising ambient capabilities */
   NSBOX_START_EXEC = 6,      /* executing the helper */
+  NSBOX_START_JOIN = 7,      /* joining existing namespaces (setns) */
 };
 
 struct nsbox_report {

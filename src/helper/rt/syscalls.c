@@ -83,6 +83,7 @@ int umount2(const char *target, int flags) { return (int)SYS3(SYS_umount2, targe
 int sethostname(const char *name, size_t len) { return (int)SYS3(SYS_sethostname, name, len, 0); }
 int setdomainname(const char *name, size_t len) { return (int)SYS3(SYS_setdomainname, name, len, 0); }
 int unshare(int flags) { return (int)SYS3(SYS_unshare, flags, 0, 0); }
+int setns(int fd, int nstype) { return (int)SYS3(SYS_setns, fd, nstype, 0); }
 int socket(int domain, int type, int protocol) { return (int)SYS3(SYS_socket, domain, type, protocol); }
 
 int ioctl(int fd, unsigned long request, ...) {
