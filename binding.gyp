@@ -55,6 +55,7 @@
         "src/primitives.cc",
         "src/helper_image.cc",
         "src/userns.cc",
+        "src/network.cc",
         "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
       ],
       "defines": ["NAPI_VERSION=8"],

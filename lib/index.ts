@@ -11,7 +11,7 @@
 export { spawnIsolated } from './spawn';
 export { IsolatedProcess, type ExitResult } from './child';
 export type { ExecOptions } from './exec';
-export type { IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, MountSpec, BindMount, TmpfsMount, StdioName, StdioEntry } from './options';
+export type { IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, StdioName, StdioEntry } from './options';
 export { NsboxError, AbortError } from './errors';
 export type { Namespace, MountFlag, UmountFlag } from './constants';
 export { NAMESPACES } from './constants';

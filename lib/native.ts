@@ -43,6 +43,7 @@ export interface NativeBinding {
     dieWithParent: boolean,
     userns?: UsernsRequest,
     joins?: [number, number][],
+    veth?: { hostName: string; peerName: string; hostAddress: string; hostPrefix: number },
   ): NativeSpawned | NativeFailure;
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */

@@ -35,6 +35,18 @@ export interface TmpfsMount {
   mode?: number;
 }
 
+/** A veth pair between the sandbox and this process's network namespace. */
+export interface VethOptions {
+  /** Address of this end, `a.b.c.d/prefix`. */
+  host: string;
+  /** Address of the end inside, `a.b.c.d/prefix`. */
+  inside: string;
+  /** Interface name of this end (at most 15 bytes). Default `nsb<pid>-<n>`. */
+  hostName?: string;
+  /** Interface name inside. Default `eth0`. */
+  insideName?: string;
+}
+
 /** The namespace kinds a new sandbox can share with an existing one (see `join`). */
 export type JoinableNamespace = 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup' | 'time';
 
@@ -67,8 +79,13 @@ export interface IsolatedOptions {
   uts?: boolean;
   /** New IPC namespace (System V IPC, POSIX message queues). Default `false`. */
   ipc?: boolean;
-  /** New network namespace, with only `lo`, brought up. Default `false`. */
-  net?: boolean;
+  /**
+   * New network namespace, with only `lo`, brought up. Default `false`. With `veth`, also a veth
+   * pair to this process's network namespace, addressed on both ends (configured through netlink;
+   * the host end disappears with the sandbox).
+   * @example net: { veth: { host: '10.200.0.1/30', inside: '10.200.0.2/30' } }
+   */
+  net?: boolean | { veth?: VethOptions };
   /** New cgroup namespace: the command sees its cgroup as the root. Default `false`. */
   cgroup?: boolean;
   /**
@@ -139,6 +156,16 @@ export interface IsolatedOptions {
   killSignal?: NodeJS.Signals | number;
 }
 
+/** A veth request after validation. */
+export interface ResolvedVeth {
+  hostName: string;
+  insideName: string;
+  hostAddress: string;
+  hostPrefix: number;
+  insideAddress: string;
+  insidePrefix: number;
+}
+
 /** Options after validation, with every default filled in. */
 export interface ResolvedOptions {
   pid: boolean;
@@ -146,6 +173,7 @@ export interface ResolvedOptions {
   uts: boolean;
   ipc: boolean;
   net: boolean;
+  veth: ResolvedVeth | undefined;
   cgroup: boolean;
   /** Namespaces the clone child setns() into, in order (all joinable kinds but time). */
   join: [Exclude<JoinableNamespace, 'time'>, JoinTarget][];
@@ -239,7 +267,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
-  const created = { mount, uts, ipc: bool(o, 'ipc', false), net: bool(o, 'net', false), cgroup: bool(o, 'cgroup', false), time: timeOffsets !== undefined };
+  const created = { mount, uts, ipc: bool(o, 'ipc', false), net: o.net !== undefined && o.net !== false, cgroup: bool(o, 'cgroup', false), time: timeOffsets !== undefined };
   for (const kind of joined) {
     if (created[kind]) throw invalidArgValue(`join.${kind}`, `conflicts with creating a ${kind} namespace (${kind}: true)`);
   }
@@ -254,7 +282,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     mount,
     uts,
     ipc: bool(o, 'ipc', wanted?.has('ipc') ?? false),
-    net: bool(o, 'net', wanted?.has('net') ?? false),
+    net: o.net === undefined ? (wanted?.has('net') ?? false) : o.net !== false,
+    veth: veth(o.net),
     cgroup: bool(o, 'cgroup', wanted?.has('cgroup') ?? false),
     join: join.filter((j): j is [Exclude<JoinableNamespace, 'time'>, JoinTarget] => j[0] !== 'time'),
     helperJoins: helperJoins(o.helperJoins, join.find(([kind]) => kind === 'time')?.[1]),
@@ -357,6 +386,42 @@ function mountSpecs(v: unknown): MountSpec[] {
     }
     throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
   });
+}
+
+let vethCount = 0;
+const IFNAMSIZ = 16;
+
+function cidr(name: string, v: unknown): [string, number] {
+  const m = typeof v === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v) : null;
+  if (!m || m.slice(1, 5).some((b) => Number(b) > 255) || Number(m[5]) > 32) throw invalidArgValue(name, "must be an IPv4 address with a prefix, such as '10.200.0.1/30'", v);
+  return [m.slice(1, 5).map(Number).join('.'), Number(m[5])];
+}
+
+function ifname(name: string, v: unknown, fallback: string): string {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) >= IFNAMSIZ || /[\s/:]/.test(v)) {
+    throw invalidArgValue(name, 'must be an interface name of 1 to 15 bytes, without spaces, / or :', v);
+  }
+  return v;
+}
+
+function veth(net: unknown): ResolvedVeth | undefined {
+  if (net === undefined || typeof net === 'boolean') return undefined;
+  if (typeof net !== 'object' || net === null) throw invalidArgType('net', 'a boolean or { veth }', net);
+  const v = (net as { veth?: unknown }).veth;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null) throw invalidArgType('net.veth', 'an object { host, inside }', v);
+  const spec = v as Record<string, unknown>;
+  const [hostAddress, hostPrefix] = cidr('net.veth.host', spec.host);
+  const [insideAddress, insidePrefix] = cidr('net.veth.inside', spec.inside);
+  return {
+    hostName: ifname('net.veth.hostName', spec.hostName, `nsb${process.pid % 100000}-${vethCount++ % 100000}`),
+    insideName: ifname('net.veth.insideName', spec.insideName, 'eth0'),
+    hostAddress,
+    hostPrefix,
+    insideAddress,
+    insidePrefix,
+  };
 }
 
 const JOINABLE: readonly JoinableNamespace[] = ['mount', 'uts', 'ipc', 'net', 'cgroup', 'time'];

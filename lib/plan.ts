@@ -130,6 +130,10 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
     }
   }
   if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));
+  if (o.veth) {
+    const { insideName, insideAddress, insidePrefix } = o.veth;
+    steps.push(step('ifaceUp', `configure ${insideName} as ${insideAddress}/${insidePrefix}`, [insideName, insideAddress], { a: insidePrefix }));
+  }
   if (o.hostname !== undefined) steps.push(step('sethostname', `set hostname to ${o.hostname}`, [o.hostname]));
   if (o.domainname !== undefined) steps.push(step('setdomainname', `set domain name to ${o.domainname}`, [o.domainname]));
   if (o.timeOffsets !== undefined) steps.push(step('timeNs', 'create time namespace', [o.timeOffsets]));

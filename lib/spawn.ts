@@ -122,11 +122,15 @@ export function startSandbox(
   if (join instanceof Error) return failed(join);
   let result: NativeSpawned | NativeFailure;
   try {
-    result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o), join.pairs.length ? join.pairs : undefined);
+    const veth = o.veth && { hostName: o.veth.hostName, peerName: o.veth.insideName, hostAddress: o.veth.hostAddress, hostPrefix: o.veth.hostPrefix };
+    result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o), join.pairs.length ? join.pairs : undefined, veth);
   } finally {
     closeAll(join.opened);
   }
-  if (isNativeFailure(result)) return failed(systemError(result, { step: startStep(plan, result, binding), path: result.path }));
+  if (isNativeFailure(result)) {
+    const step = /^(RTM_|if_nametoindex|inet_pton)/.test(result.syscall) ? `create veth ${o.veth?.hostName} to the sandbox` : startStep(plan, result, binding);
+    return failed(systemError(result, { step, path: result.path }));
+  }
   const spawned = result;
   const child = new IsolatedProcess({
     ...base,

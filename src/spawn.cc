@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "helper_image.h"
+#include "network.h"
 #include "result.h"
 #include "sys/raw.h"
 #include "sys/syscalls.h"
@@ -232,6 +233,22 @@ pid_t CloneHelper(ChildSlot* slot, int flags, int* pidfd) {
   return pid;
 }
 
+// The optional 7th argument: { hostName, peerName, hostAddress, hostPrefix }.
+bool ParseVeth(const Napi::Value& value, VethRequest* veth) {
+  veth->wanted = false;
+  if (value.IsUndefined()) return true;
+  if (!value.IsObject()) return false;
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value host = o.Get("hostName"), peer = o.Get("peerName"), address = o.Get("hostAddress"), prefix = o.Get("hostPrefix");
+  if (!host.IsString() || !peer.IsString() || !address.IsString() || !prefix.IsNumber()) return false;
+  veth->wanted = true;
+  veth->host_name = host.As<Napi::String>().Utf8Value();
+  veth->peer_name = peer.As<Napi::String>().Utf8Value();
+  veth->host_address = address.As<Napi::String>().Utf8Value();
+  veth->host_prefix = prefix.As<Napi::Number>().Int32Value();
+  return true;
+}
+
 // The optional 6th argument: [[fd, nstype], ...] to setns into, in order.
 bool ParseJoins(const Napi::Value& value, std::vector<std::pair<int, int>>* joins) {
   joins->clear();
@@ -282,9 +299,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   UsernsMaps maps;
   std::vector<std::pair<int, int>> joins;
+  VethRequest veth;
   if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsArray() ||
-      !info[3].IsBoolean() || !ParseUserns(info[4], &maps) || !ParseJoins(info[5], &joins)) {
-    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?, joins?)");
+      !info[3].IsBoolean() || !ParseUserns(info[4], &maps) || !ParseJoins(info[5], &joins) || !ParseVeth(info[6], &veth)) {
+    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?, joins?, veth?)");
   }
   Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
   int flags = info[1].As<Napi::Number>().Int32Value();
@@ -295,8 +313,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (plan.ByteLength() < sizeof(nsbox_plan_header)) return ThrowTypeError(env, "plan too short");
   nsbox_plan_header header;
   memcpy(&header, plan.Data(), sizeof header);
-  // With maps written by us, the plan goes in only after them: the helper waits for it.
-  bool plan_after_maps = maps.writer == MapWriter::kParent;
+  // With maps written or a veth made by us, the plan goes in only after them: the helper waits
+  // for it before it does anything.
+  bool plan_after_maps = maps.writer == MapWriter::kParent || veth.wanted;
 
   int err = 0;
   const char* syscall = nullptr;
@@ -335,7 +354,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   char map_path[64];
   MapFailure map_failure = {0, nullptr};
-  long rc = plan_after_maps ? WriteMapsFromParent(args->maps, pid, map_path, &map_failure) : 0;
+  long rc = args->maps.writer == MapWriter::kParent ? WriteMapsFromParent(args->maps, pid, map_path, &map_failure) : 0;
+  if (rc == 0 && veth.wanted) rc = CreateVeth(veth, pid, &map_failure.syscall);
   if (rc == 0 && plan_after_maps && WritePlan(plan, &fds, &map_failure.syscall) < 0) rc = -errno;
   if (rc < 0) {
     Reap(pidfd, true);

@@ -7,7 +7,8 @@
 namespace nsbox {
 
 // spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean,
-//       userns?: { writer, uidMap, gidMap }, joins?: [fd, nstype][])
+//       userns?: { writer, uidMap, gidMap }, joins?: [fd, nstype][],
+//       veth?: { hostName, peerName, hostAddress, hostPrefix })
 //   -> { pid, pidfd, reportFd, stdio: number[] } | { errno, syscall, path? }
 // stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd. joins: the
 // child setns()es into each (a pidfd with several CLONE_NEW* bits, or a namespace file's fd).

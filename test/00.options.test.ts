@@ -30,6 +30,8 @@ describe('option validation', () => {
     ['unknown namespace kind', { namespaces: ['pid', 'nope'] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['time offset not a number', { time: { boottimeOffset: 'x' } }, RangeError, 'ERR_OUT_OF_RANGE'],
     ['domainname with uts off', { domainname: 'd', uts: false }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['veth without a prefix', { net: { veth: { host: '10.0.0.1', inside: '10.0.0.2/30' } } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    ['veth name too long', { net: { veth: { host: '10.0.0.1/30', inside: '10.0.0.2/30', hostName: 'x'.repeat(16) } } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['foreground in a new session', { foreground: true }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['maps with user off', { user: false, uidMap: [{ inside: 0, outside: 1, count: 1 }] }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     ['map with zero count', { uidMap: [{ inside: 0, outside: 1, count: 0 }] }, RangeError, 'ERR_OUT_OF_RANGE'],
@@ -115,6 +117,15 @@ describe('plan building', () => {
     const offsets = plan({ time: { monotonicOffset: 1.5, boottimeOffset: -2.25 } }).steps.find((s) => s.op === 'timeNs');
     expect(offsets?.strings).toEqual(['monotonic 1 500000000\nboottime -3 750000000\n']);
     expect(plan({ namespaces: ['net'], hostname: 'h' }).cloneFlags).toBe(CLONE_FLAGS.net | CLONE_FLAGS.uts);
+  });
+
+  it('a veth is a net namespace, lo, and the inside end configured by the helper', () => {
+    const o = resolveOptions('/bin/true', [], { net: { veth: { host: '10.9.0.1/30', inside: '10.9.0.2/30' } } });
+    expect(o.net).toBe(true);
+    expect(o.veth).toMatchObject({ insideName: 'eth0', hostAddress: '10.9.0.1', hostPrefix: 30, insideAddress: '10.9.0.2', insidePrefix: 30 });
+    expect(o.veth?.hostName).toMatch(/^nsb\d+-\d+$/);
+    const steps = buildPlan('/bin/true', [], o).steps;
+    expect(steps.find((s) => s.op === 'ifaceUp')?.strings).toEqual(['eth0', '10.9.0.2']);
   });
 
   it('read-only binds are a bind plus a remount', () => {

@@ -71,6 +71,36 @@ describeAsRoot('namespaces, from both sides', () => {
     expect(await child.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('net with a veth pair: a TCP client on the host side reaches a server inside; the pair goes with the sandbox', async () => {
+    // The "host" end goes into a private network namespace of a fresh node process, not the host's.
+    const r = await runNode(`
+      const fs = require('fs'), net = require('net');
+      nsbox.unshare('net', { scope: 'thread' });
+      const ifaces = () => fs.readFileSync('/proc/net/dev', 'utf8').split('\\n').slice(2).filter(Boolean).map((l) => l.split(':')[0].trim());
+      const server = "require('net').createServer((c) => c.end('over veth')).listen(8080, '10.200.0.2', () => console.log('up'))";
+      const box = nsbox.spawnIsolated(process.execPath, ['-e', server], {
+        net: { veth: { host: '10.200.0.1/30', inside: '10.200.0.2/30', hostName: 'nsbtest0' } },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise((resolve) => box.stdout.once('data', resolve));
+      out(ifaces());
+      const reply = await new Promise((resolve) => {
+        const socket = net.connect(8080, '10.200.0.2');
+        socket.on('data', (d) => resolve(String(d)));
+        socket.on('error', (e) => resolve(e.code));
+      });
+      out(reply);
+      box.kill('SIGKILL');
+      await box.exited;
+      // The kernel dismantles a dead network namespace in the background.
+      const end = Date.now() + 5000;
+      while (ifaces().includes('nsbtest0') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      out(ifaces());
+    `);
+    expect(r.stderr).toBe('');
+    expect(outputs(r)).toEqual([['lo', 'nsbtest0'], 'over veth', ['lo']]);
+  });
+
   it('cgroup: its own cgroup namespace, in which its cgroup is the root', async () => {
     const r = await run('sh', ['-c', 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup'], { cgroup: true });
     const [link, ...lines] = r.stdout.trim().split('\n');

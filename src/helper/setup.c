@@ -20,6 +20,7 @@ static int run_step(const struct step *step, struct failure *f) {
       return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;
     case NSBOX_OP_CHDIR: return chdir(step->str[0]) < 0 ? fail(f, "chdir") : 0;
     case NSBOX_OP_LOOPBACK_UP: return network_loopback_up(f);
+    case NSBOX_OP_IFACE_UP: return network_iface_up(step, f);
     case NSBOX_OP_SETDOMAINNAME:
       return setdomainname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "setdomainname") : 0;
     case NSBOX_OP_TIME_NS: return namespaces_time(step, f);

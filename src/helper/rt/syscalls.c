@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -85,6 +86,12 @@ int setdomainname(const char *name, size_t len) { return (int)SYS3(SYS_setdomain
 int unshare(int flags) { return (int)SYS3(SYS_unshare, flags, 0, 0); }
 int setns(int fd, int nstype) { return (int)SYS3(SYS_setns, fd, nstype, 0); }
 int socket(int domain, int type, int protocol) { return (int)SYS3(SYS_socket, domain, type, protocol); }
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t len) {
+  return SYS6(SYS_sendto, fd, buf, n, flags, to, len);
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags) { return SYS6(SYS_recvfrom, fd, buf, n, flags, NULL, NULL); }
 
 int ioctl(int fd, unsigned long request, ...) {
   va_list ap;
