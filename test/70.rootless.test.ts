@@ -17,7 +17,7 @@ describeAsRoot('rootless (as uid 65534)', () => {
   let pkg: ReadablePackage;
   let rootOwned: string;
   beforeAll(() => {
-    rootfs = buildRootfs(['sh', 'ps', 'id', 'cat', 'hostname', 'sleep']);
+    rootfs = buildRootfs(['sh', 'ps', 'id', 'cat', 'hostname', 'sleep', 'cut']);
     pkg = readablePackage();
     rootOwned = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-rootowned-'));
     fs.chmodSync(rootOwned, 0o755);
@@ -79,6 +79,30 @@ describeAsRoot('rootless (as uid 65534)', () => {
     `);
     expect(r.stderr).toBe('');
     expect(outputs(r)).toEqual([{ code: null, signal: 'SIGTERM' }, { adopted: 2, alive: 0 }]);
+  });
+
+  it("every namespace rootless (namespaces: 'all'), and exec into the sandbox", async () => {
+    const r = await runAsNobody(pkg, `
+      const box = nsbox.spawnIsolated('/bin/sh', ['-c', 'echo ready; read x'], {
+        namespaces: 'all', rootfs: ${JSON.stringify(rootfs.dir)}, hostname: 'rootless-box', time: { boottimeOffset: 100000 },
+      });
+      await new Promise((resolve) => box.stdout.once('data', resolve));
+      const inside = box.exec('/bin/sh', ['-c', 'hostname; id -u; cut -d. -f1 /proc/uptime; cat /proc/1/comm']);
+      let text = ''; inside.stdout.on('data', (d) => (text += d));
+      inside.stderr.pipe(process.stderr);
+      out(await inside.exited);
+      out(text.trim().split('\\n'));
+      box.stdin.end('\\n');
+      out(await box.exited);
+    `);
+    expect(r.stderr).toBe('');
+    const [execStatus, lines, boxStatus] = outputs(r) as [unknown, string[], unknown];
+    expect(execStatus).toEqual({ code: 0, signal: null });
+    expect(lines[0]).toBe('rootless-box');
+    expect(lines[1]).toBe('0');
+    expect(Number(lines[2])).toBeGreaterThan(100000);
+    expect(lines[3]).toBe('nsbox-init');
+    expect(boxStatus).toEqual({ code: 0, signal: null });
   });
 
   it('as root, a multi-range map is written by the parent and the command is root of it', async () => {

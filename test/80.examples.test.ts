@@ -8,10 +8,16 @@ import { readablePackage, NOBODY, type ReadablePackage } from './helpers/unprivi
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
-function runExample(file: string, runAs?: { pkg: ReadablePackage }): Promise<{ code: number; stdout: string; stderr: string }> {
+/** asNobody: run as uid 65534 from a copy of the package it can read; privateNet: in a private network namespace. */
+function runExample(file: string, how: { asNobody?: ReadablePackage; privateNet?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let command = process.execPath;
   let args = [path.join(EXAMPLES, file)];
+  if (how.privateNet) {
+    // Examples that add interfaces run in a private network namespace of their node process.
+    args = ['-e', `require(${JSON.stringify(path.join(__dirname, '..', 'dist'))}).unshare('net', { scope: 'thread' }); require(${JSON.stringify(args[0])});`];
+  }
   let env = process.env;
+  const runAs = how.asNobody && { pkg: how.asNobody };
   if (runAs) {
     // The example, copied next to a package copy 65534 can read, requiring it as '..'.
     const dir = path.join(runAs.pkg.dir, 'examples');
@@ -64,13 +70,34 @@ describeAsRoot('examples', () => {
   it('05: rootless, as uid 65534', async () => {
     const pkg = readablePackage();
     try {
-      const r = await runExample('05-rootless.js', { pkg });
+      const r = await runExample('05-rootless.js', { asNobody: pkg });
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^inside: uid 0, map: +0 +65534 +1\n/);
       expect(r.stdout).toMatch(/\noutside: uid 65534\n$/);
     } finally {
       pkg.remove();
     }
+  });
+
+  it('07: each IPC namespace sees only its own queue', async () => {
+    const r = await runExample('07-ipc.js');
+    expect(r.stdout).toBe("first sandbox sees 1 queue(s)\nsecond sandbox sees 1 queue(s): not the first one's\n");
+  });
+
+  it('08: only lo inside, and it works', async () => {
+    const r = await runExample('08-network.js');
+    expect(r.stdout).toBe('interfaces inside: lo\nclient inside got: pong\n');
+  });
+
+  it('09: a veth pair carries a TCP connection into the sandbox', async () => {
+    const r = await runExample('09-veth.js', { privateNet: true });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('the host side got: hello from inside\n');
+  });
+
+  it('10: exec into a sandbox, and a sandbox joining its namespaces', async () => {
+    const r = await runExample('10-join-and-exec.js');
+    expect(r.stdout).toMatch(/^exec into it: first-box, sees \d+ processes\na new sandbox joining its uts and net: first-box, its own PID namespace: my PID is 2\n$/);
   });
 
   it('06: real status of a crash, SIGTERM trapped, orphans gone', async () => {
