@@ -5,7 +5,8 @@
  *   optionally its own root filesystem.
  * - The in-process primitives (`unshare`, `setns`, `chroot`, `pivotRoot`, `mount`, `umount`,
  *   `sethostname`) act on this process or thread and say which.
- * - {@link namespaces} inspects the namespaces of any process.
+ * - {@link namespaces} inspects the namespaces of any process; {@link persistNamespace} keeps one
+ *   alive in a file; {@link probe} says what this host supports.
  * @module
  */
 export { spawnIsolated } from './spawn';
@@ -18,3 +19,5 @@ export { NAMESPACES } from './constants';
 export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type ThreadScope, type MountOptions, type UmountOptions } from './primitives';
 export { namespaces, type NamespaceInfo } from './namespaces';
 export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions } from './rootfs';
+export { persistNamespace, releaseNamespace, type ProcessRef, type ReleaseOptions } from './persist';
+export { probe, type ProbeResult, type ProbeDetails, type Verdict, type UserNamespaceSupport, type CgroupInfo, type KernelVersion } from './probe';
