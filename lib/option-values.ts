@@ -1,0 +1,139 @@
+/**
+ * Validators for the plain values of spawn options (strings, booleans, mounts, environment,
+ * stdio, maps): each returns the value normalized or throws a TypeError/RangeError.
+ * @module
+ */
+import path from 'path';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type { IdMap, MountSpec } from './options';
+
+const MAX_STDIO = 64;
+
+export function checkNoNul(name: string, value: string): void {
+  if (value.includes('\0')) throw invalidArgValue(name, 'must not contain null bytes', value);
+}
+
+export function checkArgs(args: unknown): void {
+  if (args === undefined) return;
+  if (!Array.isArray(args)) throw invalidArgType('args', 'an array of strings', args);
+  args.forEach((arg, i) => {
+    if (typeof arg !== 'string') throw invalidArgType(`args[${i}]`, 'a string', arg);
+    checkNoNul(`args[${i}]`, arg);
+  });
+}
+
+export function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw invalidArgType(key, 'a boolean', v);
+  return v;
+}
+
+export function optionalString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw invalidArgType(key, 'a non-empty string', v);
+  checkNoNul(key, v);
+  return v;
+}
+
+function insidePath(name: string, v: unknown): string {
+  if (typeof v !== 'string' || !v.startsWith('/')) throw invalidArgType(name, 'an absolute path', v);
+  checkNoNul(name, v);
+  return v;
+}
+
+export function mountSpecs(v: unknown): MountSpec[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw invalidArgType('mounts', 'an array', v);
+  return v.map((m: unknown, i): MountSpec => {
+    const name = `mounts[${i}]`;
+    if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
+    const spec = m as Record<string, unknown>;
+    const target = insidePath(`${name}.target`, spec.target);
+    if (spec.type === 'bind') {
+      if (typeof spec.source !== 'string' || spec.source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', spec.source);
+      checkNoNul(`${name}.source`, spec.source);
+      const readonly = bool(spec, 'readonly', false);
+      return { type: 'bind', source: path.resolve(spec.source), target, readonly };
+    }
+    if (spec.type === 'tmpfs') {
+      const size = spec.size;
+      if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
+        throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
+      }
+      const mode = spec.mode;
+      if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
+        throw outOfRange(`${name}.mode`, 'an integer from 0 to 0o7777', mode);
+      }
+      return { type: 'tmpfs', target, size, mode };
+    }
+    throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
+  });
+}
+
+/** The helper's own joins: internal (exec sets them), plus the time namespace of `join`. */
+/** The timens_offsets text of a `time` option, or undefined for no time namespace. */
+const MAX_MAP_LINES = 340; // the kernel's limit
+
+export function idMap(v: unknown, name: string): IdMap[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) throw invalidArgType(name, 'a non-empty array of { inside, outside, count }', v);
+  if (v.length > MAX_MAP_LINES) throw outOfRange(name, `at most ${MAX_MAP_LINES} lines`, v.length);
+  return v.map((line: unknown, i) => {
+    if (typeof line !== 'object' || line === null) throw invalidArgType(`${name}[${i}]`, 'an object', line);
+    const l = line as Record<string, unknown>;
+    for (const key of ['inside', 'outside', 'count']) {
+      const n = l[key];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < (key === 'count' ? 1 : 0) || n > 0xfffffffe) {
+        throw outOfRange(`${name}[${i}].${key}`, `an integer from ${key === 'count' ? 1 : 0} to 4294967294`, n);
+      }
+    }
+    return { inside: l.inside as number, outside: l.outside as number, count: l.count as number };
+  });
+}
+
+export function environment(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined; // the helper passes Node's own environ: nothing to copy
+  const env = v;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw invalidArgType('env', 'an object', v);
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(env as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidArgValue('env', `has an invalid variable name`, key);
+    const text = String(value);
+    checkNoNul(`env.${key}`, text);
+    out.push(`${key}=${text}`);
+  }
+  return out;
+}
+
+export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
+  const entries: unknown[] = v === undefined ? [] : typeof v === 'string' ? [v, v, v] : Array.isArray(v) ? [...v] : [Symbol()];
+  if (entries.length === 1 && typeof entries[0] === 'symbol') {
+    throw invalidArgType('stdio', "'pipe', 'inherit', 'ignore' or an array", v);
+  }
+  if (entries.length > MAX_STDIO) throw outOfRange('stdio', `at most ${MAX_STDIO} entries`, entries.length);
+  while (entries.length < 3) entries.push(undefined);
+  return entries.map((e, i) => {
+    if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
+    if (e === 'pipe' || e === 'ignore') return e;
+    if (e === 'inherit') return i;
+    if (typeof e === 'number' && Number.isInteger(e) && e >= 0) return e;
+    throw invalidArgValue(`stdio[${i}]`, "must be 'pipe', 'inherit', 'ignore', or a file descriptor", e);
+  });
+}
+
+export function abortSignal(v: unknown): AbortSignal | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof AbortSignal)) throw invalidArgType('signal', 'an AbortSignal', v);
+  return v;
+}
+
+export function timeout(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 - 1) {
+    throw outOfRange('timeout', 'a positive integer number of milliseconds', v);
+  }
+  return v;
+}
