@@ -5,7 +5,7 @@
 import { EventEmitter } from 'events';
 import os from 'os';
 import type { Readable, Writable } from 'stream';
-import { WIRE } from './constants';
+import { CLONE_FLAGS, NAMESPACES, WIRE } from './constants';
 import { AbortError, NsboxError, systemError } from './errors';
 import { execInSandbox, type ExecOptions } from './exec';
 import { namespaces } from './namespaces';
@@ -44,7 +44,15 @@ const START_STAGES: Readonly<Record<number, readonly [string, string?]>> = {
   5: ['raise ambient capabilities for the user namespace'],
   6: ['start the nsbox helper'],
   7: ['enter the namespaces to join'],
+  8: ['create the namespaces'],
 };
+
+const UNSHARE_STAGE = 8;
+
+/** The namespaces the clone child unshares (all but user and pid), in words. */
+function namespaceNames(cloneFlags: number): string {
+  return NAMESPACES.filter((ns) => ns !== 'user' && ns !== 'pid' && cloneFlags & CLONE_FLAGS[ns]).join(', ');
+}
 
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
@@ -237,7 +245,7 @@ export class IsolatedProcess extends EventEmitter {
   /** A failed plan step, or (step -1) a failure before the plan ran, `stage` saying where. */
   #setupFailed(stepIndex: number, errno: number, syscall: string, stage: number): void {
     const step = this.#plan.steps[stepIndex];
-    const start = step ? undefined : START_STAGES[stage];
+    const start = step ? undefined : stage === UNSHARE_STAGE ? [`create ${namespaceNames(this.#plan.cloneFlags)} namespaces`] : START_STAGES[stage];
     const err = systemError(
       { errno, syscall },
       { step: step?.describe ?? start?.[0] ?? `start the sandbox (${syscall})`, stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },

@@ -43,6 +43,7 @@ struct ChildArgs {
   int sources[kMaxFds];  // what becomes fd i in the helper; -1 leaves i closed
   int count;
   int helper_fd;
+  int unshare_flags;  // namespaces the child makes itself (all but user and pid)
   char name[16];
   char count_arg[16];
   char* argv[3];
@@ -108,6 +109,12 @@ int ChildMain(void* raw) {
   for (const auto& join : args->joins) {
     long rc = rt_syscall3(SYS_setns, join.first, join.second, 0);
     if (rc < 0) ChildFail(report, rc, NSBOX_START_JOIN, "setns");
+  }
+  // The namespaces that clone() would make on the calling thread (copying the mount table,
+  // setting up a network stack) are made here instead, in parallel with Node.
+  if (args->unshare_flags) {
+    long rc = rt_syscall3(SYS_unshare, args->unshare_flags, 0, 0);
+    if (rc < 0) ChildFail(report, rc, NSBOX_START_UNSHARE, "unshare");
   }
   MapFailure map_failure;
   long rc = PrepareChildUserns(args->maps, &map_failure);
@@ -345,8 +352,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // `environ` in step with process.env, and reading it here costs nothing.
   FillExec(args, nstdio, (header.options & NSBOX_PLAN_INHERIT_ENV) != 0);
 
+  // User and PID namespaces come with the clone: the user namespace must exist first, as it owns
+  // the others, and only a clone makes the helper PID 1. The rest the child unshares itself.
+  args->unshare_flags = flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
   int pidfd = -1;
-  pid_t pid = CloneHelper(slot, flags, &pidfd);
+  pid_t pid = CloneHelper(slot, flags & (CLONE_NEWUSER | CLONE_NEWPID), &pidfd);
   if (pid < 0) {
     err = errno;
     fds.CloseAllOfThem();

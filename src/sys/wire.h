@@ -73,6 +73,7 @@ enum nsbox_start_stage {
   NSBOX_START_CAPS = 5,      /* raising ambient capabilities */
   NSBOX_START_EXEC = 6,      /* executing the helper */
   NSBOX_START_JOIN = 7,      /* joining existing namespaces (setns) */
+  NSBOX_START_UNSHARE = 8,   /* creating the namespaces other than user and pid */
 };
 
 struct nsbox_report {
