@@ -353,10 +353,12 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   FillExec(args, nstdio, (header.options & NSBOX_PLAN_INHERIT_ENV) != 0);
 
   // User and PID namespaces come with the clone: the user namespace must exist first, as it owns
-  // the others, and only a clone makes the helper PID 1. The rest the child unshares itself.
-  args->unshare_flags = flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
+  // the others, and only a clone makes the helper PID 1. So does the network namespace when we
+  // are to put a veth end into it right after. The rest the child unshares itself.
+  int at_clone = CLONE_NEWUSER | CLONE_NEWPID | (veth.wanted ? CLONE_NEWNET : 0);
+  args->unshare_flags = flags & ~at_clone;
   int pidfd = -1;
-  pid_t pid = CloneHelper(slot, flags & (CLONE_NEWUSER | CLONE_NEWPID), &pidfd);
+  pid_t pid = CloneHelper(slot, flags & at_clone, &pidfd);
   if (pid < 0) {
     err = errno;
     fds.CloseAllOfThem();
