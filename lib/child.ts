@@ -5,7 +5,7 @@
 import { EventEmitter } from 'events';
 import os from 'os';
 import type { Readable, Writable } from 'stream';
-import { CLONE_FLAGS, NAMESPACES, WIRE } from './constants';
+import { WIRE } from './constants';
 import { AbortError, NsboxError, systemError } from './errors';
 import { execInSandbox, type ExecOptions } from './exec';
 import { namespaces } from './namespaces';
@@ -33,6 +33,8 @@ export interface ChildStart {
   watch: ((onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch) | undefined;
   /** Set when the spawn failed before anything ran. */
   error: Error | undefined;
+  /** Words for a refused namespace creation, naming the kind the kernel refuses. */
+  describeRefusal?: () => string;
 }
 
 /** Words (and path) for each failure before the helper ran its plan (NSBOX_START_* in wire.h). */
@@ -48,11 +50,6 @@ const START_STAGES: Readonly<Record<number, readonly [string, string?]>> = {
 };
 
 const UNSHARE_STAGE = 8;
-
-/** The namespaces the clone child unshares (all but user and pid), in words. */
-function namespaceNames(cloneFlags: number): string {
-  return NAMESPACES.filter((ns) => ns !== 'user' && ns !== 'pid' && cloneFlags & CLONE_FLAGS[ns]).join(', ');
-}
 
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
@@ -106,6 +103,7 @@ export class IsolatedProcess extends EventEmitter {
   #plan: Plan;
   #init: boolean;
   #killSignal: number;
+  #describeRefusal: (() => string) | undefined;
   #resolve!: (r: ExitResult) => void;
   #reject!: (e: Error) => void;
   #settled = false;
@@ -123,6 +121,7 @@ export class IsolatedProcess extends EventEmitter {
     this.#plan = start.plan;
     this.#init = start.init;
     this.#killSignal = start.killSignal;
+    this.#describeRefusal = start.describeRefusal;
     this.pid = start.pid;
     this.pidfd = start.pidfd;
     this.stdio = start.stdio;
@@ -245,7 +244,7 @@ export class IsolatedProcess extends EventEmitter {
   /** A failed plan step, or (step -1) a failure before the plan ran, `stage` saying where. */
   #setupFailed(stepIndex: number, errno: number, syscall: string, stage: number): void {
     const step = this.#plan.steps[stepIndex];
-    const start = step ? undefined : stage === UNSHARE_STAGE ? [`create ${namespaceNames(this.#plan.cloneFlags)} namespaces`] : START_STAGES[stage];
+    const start = step ? undefined : stage === UNSHARE_STAGE ? [this.#describeRefusal?.() ?? 'create the namespaces'] : START_STAGES[stage];
     const err = systemError(
       { errno, syscall },
       { step: step?.describe ?? start?.[0] ?? `start the sandbox (${syscall})`, stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },

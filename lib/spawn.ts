@@ -25,6 +25,11 @@ function nativeStdio(o: ResolvedOptions): number[] {
 function startStep(plan: Plan, failure: NativeFailure, binding: NativeBinding): string {
   if (failure.path?.endsWith('_map') || failure.path?.endsWith('/setgroups')) return `write ${failure.path}`;
   if (failure.syscall !== 'clone') return 'start the nsbox helper';
+  return refusedNamespace(plan, binding);
+}
+
+/** Which namespace the kernel refuses to create, by trying each of the plan's on its own. */
+function refusedNamespace(plan: Plan, binding: NativeBinding): string {
   const names = NAMESPACES.filter((ns) => plan.cloneFlags & CLONE_FLAGS[ns]);
   const hint = plan.cloneFlags & CLONE_FLAGS.user || process.geteuid?.() === 0 ? '' : ' (unprivileged: add user: true)';
   // Name the namespace the kernel refuses, trying each on its own (with the user namespace that
@@ -139,6 +144,7 @@ export function startSandbox(
     stdio: openStdioStreams(spawned.stdio),
     watch: (onEvent) => new binding.Watch(spawned.pidfd, spawned.reportFd, onEvent),
     error: undefined,
+    describeRefusal: () => refusedNamespace(plan, binding),
   });
   if (o.timeout !== undefined) child.setTimeout(o.timeout);
   if (o.signal) child.abortOn(o.signal);
