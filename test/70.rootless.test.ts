@@ -37,6 +37,14 @@ describeAsRoot('rootless (as uid 65534)', () => {
     expect(outputs(r)).toEqual([{ code: 'EPERM', syscall: 'clone', step: 'create pid namespace (unprivileged: add user: true)' }]);
   });
 
+  it('a namespace the kernel refuses later (unshared by the clone child) is named too', async () => {
+    const r = await runAsNobody(pkg, `
+      const child = nsbox.spawnIsolated('/bin/true', [], { pid: false, mount: false, net: true });
+      await child.exited.catch((e) => out({ code: e.code, step: e.step, syscall: e.syscall }));
+    `);
+    expect(outputs(r)).toEqual([{ code: 'EPERM', syscall: 'unshare', step: 'create net namespace (unprivileged: add user: true)' }]);
+  });
+
   it('user + pid + mount + rootfs: root inside, PID 1, a fresh /proc', async () => {
     const r = await runAsNobody(pkg, `
       const child = nsbox.spawnIsolated('/bin/sh', ['-c', 'id -u; cat /proc/self/uid_map; ps -e -o pid=,comm='], { user: true, rootfs: ${JSON.stringify(rootfs.dir)} });
