@@ -11,8 +11,8 @@ function stats(samples) {
   return { median: at(0.5), p99: at(0.99), n: s.length };
 }
 
-/** Runs `once()` n times in sequence after a warm-up; returns latency stats in ms. */
-async function latency(once, n, warmup = 20) {
+/** Runs `once()` n times in sequence after a warm-up; returns the samples in ms. */
+async function samplesOf(once, n, warmup = 20) {
   for (let i = 0; i < warmup; i++) await once();
   const samples = [];
   for (let i = 0; i < n; i++) {
@@ -20,7 +20,25 @@ async function latency(once, n, warmup = 20) {
     await once();
     samples.push(now() - start);
   }
-  return stats(samples);
+  return samples;
+}
+
+/** Latency stats in ms of `once()` run n times in sequence. */
+async function latency(once, n, warmup = 20) {
+  return stats(await samplesOf(once, n, warmup));
+}
+
+/**
+ * Latency stats of several spawners compared with each other: `rounds` rounds, each running
+ * every spawner n/rounds times in turn, so that drift (frequency, caches, other load) is spread
+ * over all of them instead of landing on whichever ran first.
+ */
+async function interleaved(rows, n, rounds = 3) {
+  const samples = rows.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, [, once]] of rows.entries()) samples[i].push(...(await samplesOf(once, Math.ceil(n / rounds), round === 0 ? 20 : 5)));
+  }
+  return Object.fromEntries(rows.map(([name], i) => [name, stats(samples[i])]));
 }
 
 /** child_process.spawn until 'exit', as a user of Node would do it. */
@@ -41,4 +59,4 @@ function nsbox(command, args, options) {
   };
 }
 
-module.exports = { now, stats, latency, nodeSpawn, nsbox };
+module.exports = { now, stats, latency, interleaved, nodeSpawn, nsbox };

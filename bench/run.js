@@ -11,7 +11,7 @@ const path = require('path');
 const { spawnIsolated, hostRootfs } = require('../dist');
 const { resolveOptions } = require('../dist/options');
 const { buildPlan, encodePlan } = require('../dist/plan');
-const { now, stats, latency, nodeSpawn, nsbox } = require('./lib');
+const { now, stats, latency, interleaved, nodeSpawn, nsbox } = require('./lib');
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 100 : 300;
@@ -96,7 +96,7 @@ async function measureLatency(rootfs, dir) {
       log(`(crun cannot run here, skipped: ${String(e.stderr || e.message).trim().split('\n').pop()})`);
     }
   } else log('(crun not installed: skipped)');
-  for (const [name, once] of rows) results.latency[name] = await latency(once, N);
+  Object.assign(results.latency, await interleaved(rows, N));
   const floor = buildFloor(dir);
   if (floor) {
     results.latency['C floor: clone(NEWPID|NEWNS) + mounts + pivot_root + exec'] = floorSpawn(floor, rootfs, false);
@@ -109,7 +109,7 @@ function printLatency() {
   const base = results.latency['Node child_process.spawn(/bin/true)'].median;
   const bwrapKey = Object.keys(results.latency).find((k) => k.includes('bwrap'));
   const bwrap = bwrapKey ? results.latency[bwrapKey].median : undefined;
-  log(`\nLatency of one spawn until it has exited (ms, ${N} sequential runs)`);
+  log(`\nLatency of one spawn until it has exited (ms, ${N} sequential runs each, in 3 interleaved rounds)`);
   log(`${'what'.padEnd(64)} ${'median'.padStart(8)} ${'p99'.padStart(8)} ${'x spawn'.padStart(8)} ${'x bwrap'.padStart(8)}`);
   for (const [name, s] of Object.entries(results.latency)) {
     const vsBwrap = bwrap ? (s.median / bwrap).toFixed(2) : '-';
@@ -248,8 +248,7 @@ async function profile(rootfs) {
     '+ rootfs (bind, pivot_root)': { rootfs, dev: false },
     '+ minimal /dev': { rootfs },
   };
-  const features = {};
-  for (const [name, options] of Object.entries(variants)) features[name] = await latency(nsbox('/bin/true', [], options), N);
+  const features = await interleaved(Object.entries(variants).map(([name, options]) => [name, nsbox('/bin/true', [], options)]), N);
   results.profile = { stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])), features };
   log('\nWhere one spawn goes (median ms): stages seen from Node');
   for (const [k, v] of Object.entries(results.profile.stages)) log(`  ${k.padEnd(28)} ${ms(v.median)}`);
