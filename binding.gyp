@@ -51,6 +51,7 @@
       "sources": [
         "src/addon.cc",
         "src/spawn.cc",
+        "src/clone_child.cc",
         "src/watch.cc",
         "src/primitives.cc",
         "src/helper_image.cc",
