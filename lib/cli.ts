@@ -21,6 +21,10 @@ Options:
   --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
   --hostname NAME     new UTS namespace with this hostname
   --ipc               new IPC namespace
+  --net               new network namespace (only lo, up)
+  --cgroup            new cgroup namespace
+  --user              new user namespace (root inside, you outside: works without root)
+  --all               a new namespace of every kind
   --cwd DIR           working directory inside
   --bind SRC:DST      bind-mount host SRC on DST inside the rootfs (repeatable)
   --ro-bind SRC:DST   the same, read-only (repeatable)
@@ -56,6 +60,10 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
       rootfs: { type: 'string' },
       hostname: { type: 'string' },
       ipc: { type: 'boolean' },
+      net: { type: 'boolean' },
+      cgroup: { type: 'boolean' },
+      user: { type: 'boolean' },
+      all: { type: 'boolean' },
       cwd: { type: 'string' },
       bind: { type: 'string', multiple: true },
       'ro-bind': { type: 'string', multiple: true },
@@ -98,6 +106,10 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
   if (values.rootfs !== undefined) options.rootfs = values.rootfs;
   if (values.hostname !== undefined) options.hostname = values.hostname;
   if (values.ipc) options.ipc = true;
+  if (values.net) options.net = true;
+  if (values.cgroup) options.cgroup = true;
+  if (values.user) options.user = true;
+  if (values.all) options.namespaces = 'all';
   if (values.cwd !== undefined) options.cwd = values.cwd;
   if (values['no-proc']) options.proc = false;
   if (values['no-dev']) options.dev = false;

@@ -3,6 +3,7 @@
  * signal), signals sent to it reach the command, and an interactive shell works on a terminal.
  */
 import { execFile, spawn } from 'child_process';
+import fs from 'fs';
 import path from 'path';
 import { describeAsRoot } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
@@ -55,6 +56,15 @@ describeAsRoot('nsbox run', () => {
   it('--rootfs, --hostname and --no-init', async () => {
     const r = await cli(['run', '--rootfs', rootfs.dir, '--hostname', 'clibox', '--no-init', '--', '/bin/sh', '-c', 'hostname; echo $$']);
     expect(r).toMatchObject({ code: 0, stdout: 'clibox\n1\n' });
+  });
+
+  it('--all and --user: every namespace, root inside', async () => {
+    const r = await cli(['run', '--all', '--', 'sh', '-c', 'id -u; readlink /proc/self/ns/net /proc/self/ns/user']);
+    const [uid, netns, userns] = r.stdout.trim().split('\n');
+    expect(r.code).toBe(0);
+    expect(uid).toBe('0');
+    expect(netns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+    expect(userns).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
   });
 
   it('stdin reaches the command', async () => {
