@@ -230,8 +230,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   // User and PID namespaces come with the clone: the user namespace must exist first, as it owns
   // the others, and only a clone makes the helper PID 1. So does the network namespace when we
-  // are to put a veth end into it right after. The rest the child unshares itself.
-  int at_clone = CLONE_NEWUSER | CLONE_NEWPID | (veth.wanted ? CLONE_NEWNET : 0);
+  // are to put a veth end into it right after. The mount namespace too: the kernel refuses to
+  // bind-mount a mount namespace whose id is not above the caller's (a loop check), and ids made
+  // on another CPU by the child can be lower (persistNamespace failed so, under load). The rest,
+  // among them the costly network namespace, the child unshares itself, in parallel with Node.
+  int at_clone = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | (veth.wanted ? CLONE_NEWNET : 0);
   args->unshare_flags = flags & ~at_clone;
   int pidfd = -1;
   pid_t pid = CloneHelper(slot, flags & at_clone, &pidfd);

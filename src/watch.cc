@@ -63,6 +63,28 @@ void Finish(State* s) {
 
 void CleanupHook(void* arg) { Finish(static_cast<State*>(arg)); }
 
+// Reads and delivers every whole record waiting in the report pipe. Returns 1 at EOF, 0 when the
+// pipe is empty for now, -1 when the JavaScript side closed the watch meanwhile.
+int DrainReports(State* s, Napi::Env env, bool* spawned) {
+  for (;;) {
+    nsbox_report records[16];
+    ssize_t n = read(s->report_fd, records, sizeof records);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    // Writes are whole records (atomic, under PIPE_BUF), so reads are too.
+    for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(nsbox_report)); i++) {
+      const nsbox_report& r = records[i];
+      if (r.type == NSBOX_REPORT_SPAWNED) *spawned = true;
+      Emit(s, {Napi::String::New(env, "report"), Napi::Number::New(env, r.type),
+               Napi::Number::New(env, r.step), Napi::Number::New(env, r.err),
+               Napi::Number::New(env, r.value),
+               Napi::String::New(env, r.syscall, strnlen(r.syscall, sizeof r.syscall))});
+      if (s->finished) return -1;
+    }
+    if (n <= 0) return 1;  // EOF: the helper (and the command, without init) is done writing
+  }
+}
+
 void OnExitReadable(uv_poll_t* handle, int status, int) {
   State* s = static_cast<State*>(handle->data);
   siginfo_t si = {};
@@ -70,41 +92,32 @@ void OnExitReadable(uv_poll_t* handle, int status, int) {
                   WEXITED | WNOHANG | __WALL);
   if (rc == 0 && si.si_pid == 0 && status == 0) return;  // not yet a zombie
   uv_poll_stop(handle);
+  Napi::Env env(s->env);
+  Napi::HandleScope scope(env);
+  // What the init wrote before it exited (the command's status) is in the pipe by now.
+  bool spawned = false;
+  if (DrainReports(s, env, &spawned) < 0) return;
   int code = rc == 0 ? si.si_code : 0;
   int value = rc == 0 ? si.si_status : -errno;
   close(s->pidfd);
   close(s->report_fd);
   s->pidfd = s->report_fd = -1;
-  Napi::Env env(s->env);
-  Napi::HandleScope scope(env);
   Emit(s, {Napi::String::New(env, "exit"), Napi::Number::New(env, code), Napi::Number::New(env, value)});
   Finish(s);
 }
 
+// Reports come until the command runs: then, with init, the next thing to happen is the exit,
+// and the status waiting in the pipe is read with it (one wakeup of the loop fewer per spawn).
 void OnReportReadable(uv_poll_t* handle, int, int) {
   State* s = static_cast<State*>(handle->data);
   Napi::Env env(s->env);
   Napi::HandleScope scope(env);
-  for (;;) {
-    nsbox_report records[16];
-    ssize_t n = read(s->report_fd, records, sizeof records);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
-    // Writes are whole records (atomic, under PIPE_BUF), so reads are too.
-    for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(nsbox_report)); i++) {
-      const nsbox_report& r = records[i];
-      Emit(s, {Napi::String::New(env, "report"), Napi::Number::New(env, r.type),
-               Napi::Number::New(env, r.step), Napi::Number::New(env, r.err),
-               Napi::Number::New(env, r.value),
-               Napi::String::New(env, r.syscall, strnlen(r.syscall, sizeof r.syscall))});
-      if (s->finished) return;
-    }
-    if (n <= 0) break;  // EOF: the helper (and the command, without init) is done writing
-  }
-  // The write end closes before the process is a zombie; from here the pidfd says when.
+  bool spawned = false;
+  int state = DrainReports(s, env, &spawned);
+  if (state < 0 || (state == 0 && !spawned)) return;
   uv_poll_stop(handle);
   uv_poll_start(&s->exit_poll, UV_READABLE, OnExitReadable);
-  Emit(s, {Napi::String::New(env, "eof")});
+  if (state == 1) Emit(s, {Napi::String::New(env, "eof")});
 }
 
 class Watch : public Napi::ObjectWrap<Watch> {
