@@ -17,12 +17,6 @@ export interface NativeSpawned {
   stdio: number[];
 }
 
-/** Event callback of a Watch. */
-export type WatchEvent =
-  | ((kind: 'report', type: number, step: number, errno: number, value: number, syscall: string) => void)
-  | ((kind: 'eof') => void)
-  | ((kind: 'exit', siCode: number, siStatus: number) => void);
-
 /** Watches one spawned helper: its reports, then its exit. Owns the pidfd and report fd. */
 export interface NativeWatch {
   /** Sends a signal through the pidfd; 0 or a positive errno (ESRCH once exited). */
@@ -45,6 +39,10 @@ export interface NativeBinding {
     joins?: [number, number][],
     veth?: { hostName: string; peerName: string; hostAddress: string; hostPrefix: number },
   ): NativeSpawned | NativeFailure;
+  /**
+   * Watches a spawn: onEvent('report', type, step, errno, value, syscall) per helper report,
+   * ('eof') when the report pipe closes before the exit, then ('exit', siCode, siStatus) once.
+   */
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */
   tryClone(cloneFlags: number): number;
