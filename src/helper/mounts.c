@@ -20,6 +20,18 @@ int mounts_open_root(const struct step *step, struct failure *f) {
   return root_fd < 0 ? fail(f, "open") : 0;
 }
 
+/* The directory the last step created an entry in, kept for the next step in the same one (the
+ * /dev entries): resolving it again beneath the root costs more than the mknod itself. Any
+ * mount forgets it, as the mount may cover it. */
+static char parent_path[PATH_MAX];
+static int parent_fd = -1;
+static int parent_in_root;
+
+static void forget_parent(void) {
+  if (parent_fd >= 0) close(parent_fd);
+  parent_fd = -1;
+}
+
 /* A path naming the fd itself, to hand to calls that only take paths (mount(2)). */
 static void fd_path(char *buf, int fd) {
   static const char prefix[] = "/proc/self/fd/";
@@ -32,6 +44,7 @@ static void fd_path(char *buf, int fd) {
 }
 
 int mounts_mount(const struct step *step, struct failure *f) {
+  forget_parent();
   const char *source = step->str[0][0] ? step->str[0] : NULL;
   const char *fstype = step->str[2][0] ? step->str[2] : NULL;
   const char *data = step->str[3][0] ? step->str[3] : NULL;
@@ -48,8 +61,8 @@ int mounts_mount(const struct step *step, struct failure *f) {
   return rc;
 }
 
-/* Opens the directory that will hold `path`, beneath the root or on the host, and points
- * *name at the last component. */
+/* The directory that will hold `path`, beneath the root or on the host, with *name pointed at the
+ * last component. The fd is borrowed: it stays open for the next step. */
 static int open_parent(const struct step *step, const char *path, char *copy, size_t size,
                        const char **name, struct failure *f) {
   size_t len = strlen(path);
@@ -68,9 +81,15 @@ static int open_parent(const struct step *step, const char *path, char *copy, si
   } else {
     *name = copy;
   }
+  if (parent_fd >= 0 && parent_in_root == in_root(step) && strcmp(parent_path, dir) == 0) return parent_fd;
+  forget_parent();
   int fd = in_root(step) ? nsbox_open_in_root(root_fd, dir, O_PATH | O_DIRECTORY)
                          : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return fd < 0 ? fail(f, in_root(step) ? "openat2" : "open") : fd;
+  if (fd < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  parent_fd = fd;
+  parent_in_root = in_root(step);
+  memcpy(parent_path, dir, strlen(dir) + 1);
+  return fd;
 }
 
 int mounts_mkdir(const struct step *step, struct failure *f) {
@@ -78,11 +97,8 @@ int mounts_mkdir(const struct step *step, struct failure *f) {
   const char *name;
   int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
   if (dir < 0) return -1;
-  int rc = mkdirat(dir, name, (mode_t)step->a) < 0 && errno != EEXIST ? fail(f, "mkdirat") : 0;
-  /* The exact mode, whatever the umask (/dev/shm is 01777). */
-  if (rc == 0 && fchmodat(dir, name, (mode_t)step->a, 0) < 0) rc = fail(f, "fchmodat");
-  close(dir);
-  return rc;
+  /* The umask is 0 during setup (setup.c): /dev/shm gets its 01777. */
+  return mkdirat(dir, name, (mode_t)step->a) < 0 && errno != EEXIST ? fail(f, "mkdirat") : 0;
 }
 
 int mounts_symlink(const struct step *step, struct failure *f) {
@@ -90,9 +106,7 @@ int mounts_symlink(const struct step *step, struct failure *f) {
   const char *name;
   int dir = open_parent(step, step->str[1], copy, sizeof copy, &name, f);
   if (dir < 0) return -1;
-  int rc = symlinkat(step->str[0], dir, name) < 0 && errno != EEXIST ? fail(f, "symlinkat") : 0;
-  close(dir);
-  return rc;
+  return symlinkat(step->str[0], dir, name) < 0 && errno != EEXIST ? fail(f, "symlinkat") : 0;
 }
 
 /* A device node for the new /dev: mknod is one cheap syscall where we may (root in the initial
@@ -104,7 +118,6 @@ int mounts_device(const struct step *step, struct failure *f) {
   int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
   if (dir < 0) return -1;
   int rc = mknodat(dir, name, S_IFCHR | 0666, (dev_t)step->flags);
-  if (rc == 0 && fchmodat(dir, name, 0666, 0) < 0) rc = fail(f, "fchmodat"); /* past the umask */
   if (rc < 0 && errno == EPERM) {
     int fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     rc = fd < 0 ? fail(f, "openat") : 0;
@@ -119,13 +132,13 @@ int mounts_device(const struct step *step, struct failure *f) {
   } else if (rc < 0) {
     fail(f, "mknodat");
   }
-  close(dir);
   return rc;
 }
 
 /* pivot_root(".", ".") stacks the old root on top of the new one, so no put_old directory is
  * needed inside the rootfs; detaching "." then drops the old root (the host) from view. */
 int mounts_pivot_root(struct failure *f) {
+  forget_parent();
   if (fchdir(root_fd) < 0) return fail(f, "fchdir");
   if (nsbox_pivot_root(".", ".") < 0) return fail(f, "pivot_root");
   if (umount2(".", MNT_DETACH) < 0) return fail(f, "umount2");

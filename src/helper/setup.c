@@ -1,6 +1,7 @@
 #include "setup.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../sys/wire.h"
@@ -32,8 +33,13 @@ static int run_step(const struct step *step, struct failure *f) {
 }
 
 int setup_run(const struct plan *plan, struct failure *f) {
-  for (uint32_t i = 0; i + 1 < plan->nsteps; i++) {
-    if (run_step(&plan->steps[i], f) < 0) return (int)i;
+  /* Entries made during setup get exactly the modes the plan gives (0666 devices, 01777 shm),
+   * without a chmod each; the command gets the caller's umask back. */
+  mode_t umask_before = umask(0);
+  int failed = -1;
+  for (uint32_t i = 0; i + 1 < plan->nsteps && failed < 0; i++) {
+    if (run_step(&plan->steps[i], f) < 0) failed = (int)i;
   }
-  return -1;
+  umask(umask_before);
+  return failed;
 }

@@ -61,6 +61,12 @@ char *strrchr(const char *s, int c) {
   }
 }
 
+int strcmp(const char *a, const char *b) {
+  for (; *a && *a == *b; a++, b++) {
+  }
+  return (unsigned char)*a - (unsigned char)*b;
+}
+
 int strncmp(const char *a, const char *b, size_t n) {
   for (; n; n--, a++, b++) {
     if (*a != *b || !*a) return (unsigned char)*a - (unsigned char)*b;

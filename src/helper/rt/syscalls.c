@@ -68,9 +68,7 @@ int open(const char *path, int flags, ...) {
 }
 
 int mkdirat(int dirfd, const char *path, mode_t mode) { return (int)SYS3(SYS_mkdirat, dirfd, path, mode); }
-int fchmodat(int dirfd, const char *path, mode_t mode, int flags) {
-  return flags ? (errno = EINVAL, -1) : (int)SYS3(SYS_fchmodat, dirfd, path, mode);
-}
+mode_t umask(mode_t mask) { return (mode_t)rt_syscall6(SYS_umask, mask, 0, 0, 0, 0, 0); }
 int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev) { return (int)SYS6(SYS_mknodat, dirfd, path, mode, dev, 0, 0); }
 int symlinkat(const char *target, int dirfd, const char *path) { return (int)SYS3(SYS_symlinkat, target, dirfd, path); }
 int chdir(const char *path) { return (int)SYS3(SYS_chdir, path, 0, 0); }
