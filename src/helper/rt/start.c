@@ -21,3 +21,4 @@ __attribute__((noreturn, used)) void rt_start(long *sp) {
 }
 
 __asm__(RT_ENTRY_ASM);
+__asm__(RT_CLONE_ASM);

@@ -131,9 +131,9 @@ int poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
   return (int)SYS6(SYS_ppoll, fds, n, timeout_ms < 0 ? NULL : &ts, NULL, KERNEL_SIGSET_SIZE, 0);
 }
 
-/* fork, not vfork: vfork's child would run on our stack frames from a C wrapper; copying this
- * small process's page tables costs microseconds. */
-pid_t fork(void) { return (pid_t)SYS6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0); }
+long rt_clone_vfork(int (*fn)(void *), void *stack_top, void *arg);
+
+pid_t vfork_call(int (*fn)(void *), void *stack_top, void *arg) { return (pid_t)check(rt_clone_vfork(fn, stack_top, arg)); }
 
 pid_t waitpid(pid_t pid, int *status, int options) { return (pid_t)SYS6(SYS_wait4, pid, status, options, NULL, 0, 0); }
 int kill(pid_t pid, int sig) { return (int)SYS3(SYS_kill, pid, sig, 0); }
@@ -151,3 +151,4 @@ int isatty(int fd) {
 }
 
 int tcsetpgrp(int fd, pid_t pgrp) { return (int)SYS3(SYS_ioctl, fd, TIOCSPGRP, &pgrp); }
+
