@@ -15,7 +15,8 @@ import { spawnIsolated } from './spawn';
 
 const USAGE = `Usage: nsbox run [options] -- COMMAND [ARGS...]
 
-Runs COMMAND as PID 1 of new PID and mount namespaces, with a fresh /proc.
+Runs COMMAND as PID 1 of new PID and mount namespaces, with a fresh /proc. Run by a user other
+than root, it adds a user namespace (as bwrap does), in which that user is root.
 
 Options:
   --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
@@ -108,7 +109,8 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
   if (values.ipc) options.ipc = true;
   if (values.net) options.net = true;
   if (values.cgroup) options.cgroup = true;
-  if (values.user) options.user = true;
+  // Without root, namespaces need a user namespace: take one rather than fail with EPERM.
+  if (values.user || process.geteuid?.() !== 0) options.user = true;
   if (values.all) options.namespaces = 'all';
   if (values.cwd !== undefined) options.cwd = values.cwd;
   if (values['no-proc']) options.proc = false;

@@ -7,6 +7,7 @@ import fs from 'fs';
 import path from 'path';
 import { describeAsRoot } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
+import { NOBODY, readablePackage } from './helpers/unprivileged';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 
@@ -79,6 +80,23 @@ describeAsRoot('nsbox run', () => {
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(4);
     expect(out).toContain('trapped');
+  });
+
+  it('run by another user than root, the demo works through a user namespace it adds itself', async () => {
+    const pkg = readablePackage();
+    try {
+      const r = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+        execFile('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, path.join(pkg.dir, 'dist', 'cli.js'), 'run', '--', 'ps', 'aux'], (err, stdout, stderr) => {
+          const code: unknown = err ? (err as { code?: unknown }).code : 0;
+          resolve({ stdout, stderr, code: typeof code === 'number' ? code : -1 });
+        });
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['1', '2']);
+    } finally {
+      pkg.remove();
+    }
   });
 
   it('an interactive /bin/sh works on a terminal', async () => {
