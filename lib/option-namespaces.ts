@@ -27,6 +27,7 @@ function ifname(name: string, v: unknown, fallback: string): string {
   return v;
 }
 
+/** The veth pair of a `net: { veth }` option, or undefined. */
 export function veth(net: unknown): ResolvedVeth | undefined {
   if (net === undefined || typeof net === 'boolean') return undefined;
   if (typeof net !== 'object' || net === null) throw invalidArgType('net', 'a boolean or { veth }', net);
@@ -48,6 +49,7 @@ export function veth(net: unknown): ResolvedVeth | undefined {
 
 const JOINABLE: readonly JoinableNamespace[] = ['mount', 'uts', 'ipc', 'net', 'cgroup', 'time'];
 
+/** The `join` option as [kind, target] pairs, refusing kinds that cannot be joined at spawn. */
 export function joinList(v: unknown): [JoinableNamespace, JoinTarget][] {
   if (v === undefined) return [];
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('join', 'an object such as { net: sandbox }', v);
@@ -64,6 +66,7 @@ export function joinList(v: unknown): [JoinableNamespace, JoinTarget][] {
   });
 }
 
+/** The helper's own joins: internal (exec sets them), plus the time namespace of `join`. */
 export function helperJoins(internal: unknown, time: JoinTarget | undefined): ResolvedOptions['helperJoins'] {
   const joins = Array.isArray(internal) ? [...(internal as ResolvedOptions['helperJoins'])] : [];
   if (time === undefined) return joins;
@@ -72,12 +75,14 @@ export function helperJoins(internal: unknown, time: JoinTarget | undefined): Re
   return [{ kind: 'time', file: typeof time === 'string' ? time : `/proc/${pid ?? 0}/ns/time_for_children` }, ...joins];
 }
 
+/** A hostname or domain name: 1 to 64 bytes. */
 export function utsName(o: Record<string, unknown>, key: 'hostname' | 'domainname'): string | undefined {
   const name = optionalString(o, key);
   if (name !== undefined && Buffer.byteLength(name) > HOST_NAME_MAX) throw outOfRange(key, `1 to ${HOST_NAME_MAX} bytes long`, name);
   return name;
 }
 
+/** The kinds of a `namespaces` option ('all' or a list), or undefined. */
 export function namespaceSet(v: unknown): ReadonlySet<Namespace> | undefined {
   if (v === undefined) return undefined;
   if (v === 'all') return new Set(NAMESPACES);
@@ -88,6 +93,7 @@ export function namespaceSet(v: unknown): ReadonlySet<Namespace> | undefined {
 
 const MAX_TIME_OFFSET = 2 ** 31; // seconds; far inside what the kernel accepts
 
+/** The timens_offsets text of a `time` option, or undefined for no time namespace. */
 export function time(v: unknown, fallback: boolean): string | undefined {
   if (v === undefined) return fallback ? '' : undefined;
   if (typeof v === 'boolean') return v ? '' : undefined;

@@ -9,10 +9,12 @@ import type { IdMap, MountSpec } from './options';
 
 const MAX_STDIO = 64;
 
+/** Strings reach C as NUL-terminated: a NUL inside one would cut it short. */
 export function checkNoNul(name: string, value: string): void {
   if (value.includes('\0')) throw invalidArgValue(name, 'must not contain null bytes', value);
 }
 
+/** The arguments: an array of strings without NULs, or undefined. */
 export function checkArgs(args: unknown): void {
   if (args === undefined) return;
   if (!Array.isArray(args)) throw invalidArgType('args', 'an array of strings', args);
@@ -22,6 +24,7 @@ export function checkArgs(args: unknown): void {
   });
 }
 
+/** A boolean option, or its default. */
 export function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const v = o[key];
   if (v === undefined) return fallback;
@@ -29,6 +32,7 @@ export function bool(o: Record<string, unknown>, key: string, fallback: boolean)
   return v;
 }
 
+/** A non-empty string option without NULs, or undefined. */
 export function optionalString(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
@@ -43,6 +47,7 @@ function insidePath(name: string, v: unknown): string {
   return v;
 }
 
+/** The `mounts` option: bind and tmpfs mounts with absolute targets. */
 export function mountSpecs(v: unknown): MountSpec[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw invalidArgType('mounts', 'an array', v);
@@ -72,10 +77,9 @@ export function mountSpecs(v: unknown): MountSpec[] {
   });
 }
 
-/** The helper's own joins: internal (exec sets them), plus the time namespace of `join`. */
-/** The timens_offsets text of a `time` option, or undefined for no time namespace. */
 const MAX_MAP_LINES = 340; // the kernel's limit
 
+/** A uid or gid map: 1 to 340 lines of `{ inside, outside, count }`. */
 export function idMap(v: unknown, name: string): IdMap[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.length === 0) throw invalidArgType(name, 'a non-empty array of { inside, outside, count }', v);
@@ -93,6 +97,7 @@ export function idMap(v: unknown, name: string): IdMap[] | undefined {
   });
 }
 
+/** `KEY=value` strings of an `env` option, or undefined to pass Node's own environment. */
 export function environment(v: unknown): string[] | undefined {
   if (v === undefined) return undefined; // the helper passes Node's own environ: nothing to copy
   const env = v;
@@ -108,6 +113,7 @@ export function environment(v: unknown): string[] | undefined {
   return out;
 }
 
+/** One entry per fd: 'pipe', 'ignore', or an fd of this process ('inherit' is the same fd). */
 export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
   const entries: unknown[] = v === undefined ? [] : typeof v === 'string' ? [v, v, v] : Array.isArray(v) ? [...v] : [Symbol()];
   if (entries.length === 1 && typeof entries[0] === 'symbol') {
@@ -124,12 +130,14 @@ export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
   });
 }
 
+/** An AbortSignal, or undefined. */
 export function abortSignal(v: unknown): AbortSignal | undefined {
   if (v === undefined) return undefined;
   if (!(v instanceof AbortSignal)) throw invalidArgType('signal', 'an AbortSignal', v);
   return v;
 }
 
+/** A positive whole number of milliseconds, or undefined. */
 export function timeout(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 - 1) {
