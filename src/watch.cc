@@ -30,26 +30,59 @@ struct State {
   Napi::ObjectReference self;
   Napi::AsyncContext* context = nullptr;
   struct State** owner_slot = nullptr;  // the wrapper's pointer to us, cleared by Finish
+  // Held until both handles have closed: a worker's teardown waits for it, so the close callbacks
+  // (code of this addon) run before the addon can be unloaded.
+  napi_async_cleanup_hook_handle teardown = nullptr;
 };
 
-// Callers hold a HandleScope: the arguments are created before this call.
-void Emit(State* s, std::initializer_list<napi_value> args) {
-  s->callback.MakeCallback(s->self.Value(), args, *s->context);
+// A handle scope for libuv callbacks, by raw N-API (see Emit).
+class CallbackScope {
+ public:
+  explicit CallbackScope(napi_env env) : env_(env) { napi_open_handle_scope(env, &scope_); }
+  ~CallbackScope() {
+    if (scope_) napi_close_handle_scope(env_, scope_);
+  }
+
+ private:
+  napi_env env_;
+  napi_handle_scope scope_ = nullptr;
+};
+
+// One event to JavaScript: onEvent(kind, ...numbers, text?). Raw N-API on purpose: these run from
+// libuv callbacks, also while a worker is being terminated, when JavaScript cannot run and
+// node-addon-api would turn the failure into a fatal error. A failure here only means nobody is
+// listening any more. An exception thrown by the listener is reported as uncaught. The caller
+// holds a HandleScope.
+void Emit(State* s, const char* kind, std::initializer_list<double> numbers, const char* text = nullptr,
+          size_t text_len = 0) {
+  napi_env env = s->env;
+  napi_value argv[8];
+  size_t argc = 0;
+  if (napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[argc++]) != napi_ok) return;
+  for (double n : numbers) {
+    if (napi_create_double(env, n, &argv[argc++]) != napi_ok) return;
+  }
+  if (text && napi_create_string_utf8(env, text, text_len, &argv[argc++]) != napi_ok) return;
+  napi_value recv, fn, result;
+  if (napi_get_reference_value(env, s->self, &recv) != napi_ok || napi_get_reference_value(env, s->callback, &fn) != napi_ok) return;
+  if (napi_make_callback(env, *s->context, recv, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
 }
 
 void OnClosed(uv_handle_t* handle) {
   State* s = static_cast<State*>(handle->data);
-  if (--s->open_handles == 0) delete s;
+  if (--s->open_handles > 0) return;
+  if (s->teardown) napi_remove_async_cleanup_hook(s->teardown);
+  delete s;
 }
-
-void CleanupHook(void* arg);
 
 // Stops watching for good: closes fds and handles, and lets the wrapper be collected.
 void Finish(State* s) {
   if (s->finished) return;
   s->finished = true;
   if (s->owner_slot) *s->owner_slot = nullptr;
-  napi_remove_env_cleanup_hook(s->env, CleanupHook, s);
   if (s->pidfd >= 0) close(s->pidfd);
   if (s->report_fd >= 0) close(s->report_fd);
   s->pidfd = s->report_fd = -1;
@@ -61,11 +94,13 @@ void Finish(State* s) {
   uv_close(reinterpret_cast<uv_handle_t*>(&s->exit_poll), OnClosed);
 }
 
-void CleanupHook(void* arg) { Finish(static_cast<State*>(arg)); }
+// The environment is going away (a worker ending) with the sandbox still watched: stop watching;
+// OnClosed tells Node we are done.
+void TeardownHook(napi_async_cleanup_hook_handle, void* arg) { Finish(static_cast<State*>(arg)); }
 
 // Reads and delivers every whole record waiting in the report pipe. Returns 1 at EOF, 0 when the
 // pipe is empty for now, -1 when the JavaScript side closed the watch meanwhile.
-int DrainReports(State* s, Napi::Env env, bool* spawned) {
+int DrainReports(State* s, bool* spawned) {
   for (;;) {
     nsbox_report records[16];
     ssize_t n = read(s->report_fd, records, sizeof records);
@@ -75,10 +110,8 @@ int DrainReports(State* s, Napi::Env env, bool* spawned) {
     for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(nsbox_report)); i++) {
       const nsbox_report& r = records[i];
       if (r.type == NSBOX_REPORT_SPAWNED) *spawned = true;
-      Emit(s, {Napi::String::New(env, "report"), Napi::Number::New(env, r.type),
-               Napi::Number::New(env, r.step), Napi::Number::New(env, r.err),
-               Napi::Number::New(env, r.value),
-               Napi::String::New(env, r.syscall, strnlen(r.syscall, sizeof r.syscall))});
+      Emit(s, "report", {double(r.type), double(r.step), double(r.err), double(r.value)}, r.syscall,
+           strnlen(r.syscall, sizeof r.syscall));
       if (s->finished) return -1;
     }
     if (n <= 0) return 1;  // EOF: the helper (and the command, without init) is done writing
@@ -92,17 +125,16 @@ void OnExitReadable(uv_poll_t* handle, int status, int) {
                   WEXITED | WNOHANG | __WALL);
   if (rc == 0 && si.si_pid == 0 && status == 0) return;  // not yet a zombie
   uv_poll_stop(handle);
-  Napi::Env env(s->env);
-  Napi::HandleScope scope(env);
+  CallbackScope scope(s->env);
   // What the init wrote before it exited (the command's status) is in the pipe by now.
   bool spawned = false;
-  if (DrainReports(s, env, &spawned) < 0) return;
+  if (DrainReports(s, &spawned) < 0) return;
   int code = rc == 0 ? si.si_code : 0;
   int value = rc == 0 ? si.si_status : -errno;
   close(s->pidfd);
   close(s->report_fd);
   s->pidfd = s->report_fd = -1;
-  Emit(s, {Napi::String::New(env, "exit"), Napi::Number::New(env, code), Napi::Number::New(env, value)});
+  Emit(s, "exit", {double(code), double(value)});
   Finish(s);
 }
 
@@ -110,14 +142,13 @@ void OnExitReadable(uv_poll_t* handle, int status, int) {
 // and the status waiting in the pipe is read with it (one wakeup of the loop fewer per spawn).
 void OnReportReadable(uv_poll_t* handle, int, int) {
   State* s = static_cast<State*>(handle->data);
-  Napi::Env env(s->env);
-  Napi::HandleScope scope(env);
+  CallbackScope scope(s->env);
   bool spawned = false;
-  int state = DrainReports(s, env, &spawned);
+  int state = DrainReports(s, &spawned);
   if (state < 0 || (state == 0 && !spawned)) return;
   uv_poll_stop(handle);
   uv_poll_start(&s->exit_poll, UV_READABLE, OnExitReadable);
-  if (state == 1) Emit(s, {Napi::String::New(env, "eof")});
+  if (state == 1) Emit(s, "eof", {});
 }
 
 class Watch : public Napi::ObjectWrap<Watch> {
@@ -163,7 +194,7 @@ class Watch : public Napi::ObjectWrap<Watch> {
     }
     s->report_poll.data = s->exit_poll.data = s;
     s->open_handles = 2;
-    napi_add_env_cleanup_hook(env, CleanupHook, s);
+    napi_add_async_cleanup_hook(env, TeardownHook, s, &s->teardown);
     uv_poll_start(&s->report_poll, UV_READABLE | UV_DISCONNECT, OnReportReadable);
     state_ = s;
     s->owner_slot = &state_;
