@@ -3,6 +3,7 @@
  * namespace is left alive once `exited` resolves, or once the Node process itself is killed.
  */
 import { spawn } from 'child_process';
+import fs from 'fs';
 import path from 'path';
 import { spawnIsolated } from '../lib';
 import { describeAsRoot } from './helpers/privilege';
@@ -48,6 +49,29 @@ describeAsRoot('reaping and teardown', () => {
     await child.exited;
     expect(processesInPidNamespace(ns.inode)).toEqual([]);
     ns.release();
+  });
+
+  it('unref() lets Node exit while a sandbox runs, and the sandbox goes with it; ref() keeps Node waiting', async () => {
+    const run = (method: 'ref' | 'unref') =>
+      new Promise<{ ms: number; pid: number }>((resolve) => {
+        const started = Date.now();
+        const script = `
+          const { spawnIsolated } = require(${JSON.stringify(DIST)});
+          const child = spawnIsolated('sleep', ['0.6'], { stdio: 'ignore' });
+          child.${method}();
+          console.log(child.pid);
+        `;
+        const node = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let pid = 0;
+        node.stdout.on('data', (d: Buffer) => (pid = Number(d.toString())));
+        node.on('exit', () => resolve({ ms: Date.now() - started, pid }));
+      });
+    const kept = await run('ref');
+    expect(kept.ms).toBeGreaterThanOrEqual(600);
+    const released = await run('unref');
+    expect(released.ms).toBeLessThan(600);
+    expect(released.pid).toBeGreaterThan(1);
+    expect(await waitFor(() => !fs.existsSync(`/proc/${released.pid}`) || /\) Z/.test(fs.readFileSync(`/proc/${released.pid}/stat`, 'utf8')), 1000)).toBe(true);
   });
 
   it.each([
