@@ -9,6 +9,7 @@ module.exports = {
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/host-check.ts'],
   // Two cores: the spawning suites measure fds and zombies of their own process, so they
   // must not compete for the machine with too many siblings.
   maxWorkers: 2,
