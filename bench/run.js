@@ -239,6 +239,17 @@ async function profile(rootfs) {
     stages.setupAndExecCommand.push(t3 - t2);
     stages.commandRunExitAndNotify.push(t4 - t3);
   }
+  // Inside the helper, per step, with the trace option.
+  const perStep = new Map();
+  for (let i = 0; i < N; i++) {
+    const child = spawnIsolated('/bin/true', [], { rootfs, stdio: 'ignore', trace: true });
+    child.on('trace', ({ step, microseconds }) => {
+      const name = step.replace(rootfs, 'ROOTFS');
+      if (!perStep.has(name)) perStep.set(name, []);
+      perStep.get(name).push(microseconds);
+    });
+    await child.exited;
+  }
   const variants = {
     'no namespaces, no init': { pid: false, mount: false, init: false },
     'no namespaces': { pid: false, mount: false },
@@ -249,9 +260,12 @@ async function profile(rootfs) {
     '+ minimal /dev': { rootfs },
   };
   const features = await interleaved(Object.entries(variants).map(([name, options]) => [name, nsbox('/bin/true', [], options)]), N);
-  results.profile = { stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])), features };
+  const steps = Object.fromEntries([...perStep].map(([k, v]) => [k, stats(v)]));
+  results.profile = { stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v)])), steps, features };
   log('\nWhere one spawn goes (median ms): stages seen from Node');
   for (const [k, v] of Object.entries(results.profile.stages)) log(`  ${k.padEnd(28)} ${ms(v.median)}`);
+  log('...each step inside the helper (median microseconds, from the trace option)');
+  for (const [k, v] of Object.entries(steps)) log(`  ${String(v.median).padStart(6)}  ${k}`);
   log('...and what each setup feature adds (median ms until exited)');
   let previous;
   for (const [k, v] of Object.entries(features)) {

@@ -73,7 +73,8 @@ function fromWaitStatus(status: number): ExitResult {
  *
  * Events, as `ChildProcess`: `spawn` (the command was executed), `exit (code, signal)`,
  * `close (code, signal)` (after `exit` and the end of every stdio stream), `error (err)` (the
- * sandbox could not be set up, the command could not be executed, or the AbortSignal fired).
+ * sandbox could not be set up, the command could not be executed, or the AbortSignal fired),
+ * and with the `trace` option, `trace ({ step, microseconds })` for each setup step.
  */
 export class IsolatedProcess extends EventEmitter {
   /** Host pid of the namespace's PID 1 (the init, or the command with `init: false`). */
@@ -233,6 +234,7 @@ export class IsolatedProcess extends EventEmitter {
       if (type === WIRE.report.error) this.#setupFailed(step, errno, syscall, value);
       else if (type === WIRE.report.spawned) this.#markSpawned();
       else if (type === WIRE.report.exit) this.#commandStatus = value;
+      else if (type === WIRE.report.trace) this.emit('trace', { step: this.#plan.steps[step]?.describe ?? String(step), microseconds: value });
     } else if (kind === 'eof') {
       // Without init the report pipe closes at the command's exec: no error record means it ran.
       if (!this.#init && !this.#failed) this.#markSpawned();

@@ -150,6 +150,11 @@ export interface IsolatedOptions {
    * Default `false`.
    */
   foreground?: boolean;
+  /**
+   * Diagnostics: the sandbox emits `trace` events, `{ step, microseconds }`, for each setup step
+   * and for starting the command, timed inside. Default `false`.
+   */
+  trace?: boolean;
   /** Aborting it kills the sandbox with `killSignal`; `exited` rejects with an AbortError. */
   signal?: AbortSignal;
   /** Milliseconds after which the sandbox gets `killSignal`. Default: none. */
@@ -206,6 +211,7 @@ export interface ResolvedOptions {
   dieWithParent: boolean;
   newSession: boolean;
   foreground: boolean;
+  trace: boolean;
   signal: AbortSignal | undefined;
   timeout: number | undefined;
   killSignal: number;
@@ -220,7 +226,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'helperJoins',
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'signal', 'timeout', 'killSignal',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'trace', 'signal', 'timeout', 'killSignal',
 ]);
 
 
@@ -305,6 +311,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     dieWithParent: bool(o, 'dieWithParent', true),
     newSession,
     foreground,
+    trace: bool(o, 'trace', false),
     signal: abortSignal(o.signal),
     timeout: timeout(o.timeout),
     killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),

@@ -145,6 +145,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.newSession) options |= WIRE.options.setsid;
   if (o.foreground) options |= WIRE.options.foreground;
   if (o.env === undefined) options |= WIRE.options.inheritEnv;
+  if (o.trace) options |= WIRE.options.trace;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
   if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
   return { cloneFlags, options, steps };

@@ -133,6 +133,17 @@ describeAsRoot('PID 1 and a fresh /proc', () => {
     }
   });
 
+  it('trace: each setup step and the start of the command, timed inside', async () => {
+    const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, trace: true, stdio: 'ignore' });
+    const traced: { step: string; microseconds: number }[] = [];
+    child.on('trace', (t: { step: string; microseconds: number }) => traced.push(t));
+    await child.exited;
+    expect(traced.map((t) => t.step)).toEqual(expect.arrayContaining(['mount proc on /proc', `pivot_root into ${rootfs.dir}`, 'execute /bin/true']));
+    expect(traced.at(-1)?.step).toBe('execute /bin/true');
+    for (const t of traced) expect(t.microseconds).toBeGreaterThanOrEqual(0);
+    expect(traced.reduce((sum, t) => sum + t.microseconds, 0)).toBeGreaterThan(0);
+  });
+
   it('events come in ChildProcess order: spawn, exit, close', async () => {
     const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, stdio: 'ignore' });
     const events: string[] = [];

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "setup.h"
 #include "rt/process.h"
 
 /* Exit like the command did, so a debugger looking at the helper sees the same thing; the
@@ -64,7 +65,7 @@ static pid_t start_command(const struct command *cmd, int exec_step, int keep_fd
 }
 
 void init_run(const struct command *cmd, int exec_step, int keep_fds, int new_session,
-              int parent_pidfd) {
+              int parent_pidfd, int trace) {
   sigset_t all;
   sigfillset(&all);
   /* Signals arrive blocked from the parent; a signalfd takes every one of them in turn
@@ -74,7 +75,9 @@ void init_run(const struct command *cmd, int exec_step, int keep_fds, int new_se
     report_error(-1, errno, "signalfd");
     _exit(127);
   }
+  long start = trace ? setup_clock_us() : 0;
   pid_t command = start_command(cmd, exec_step, keep_fds, new_session);
+  if (trace) report_trace(exec_step, (int)(setup_clock_us() - start));
   report_spawned(command);
 
   struct pollfd fds[2] = {{sfd, POLLIN, 0}, {parent_pidfd, POLLIN, 0}};

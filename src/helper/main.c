@@ -88,7 +88,8 @@ int main(int argc, char **argv, char **envp) {
   if (with_parent) die_with_parent(parent_fd);
 
   struct failure f = {0, NULL};
-  int failed = setup_run(&plan, &f);
+  int trace = (plan.options & NSBOX_PLAN_TRACE) != 0;
+  int failed = setup_run(&plan, trace, &f);
   int exec_step = (int)plan.nsteps - 1;
   struct command cmd;
   if (failed < 0 && command_prepare(&plan.steps[exec_step], (plan.options & NSBOX_PLAN_INHERIT_ENV) ? envp : NULL, &cmd, &f) < 0) failed = exec_step;
@@ -99,7 +100,7 @@ int main(int argc, char **argv, char **envp) {
   int new_session = (plan.options & NSBOX_PLAN_SETSID) != 0;
   if (plan.options & NSBOX_PLAN_FOREGROUND) take_terminal();
   if (plan.options & NSBOX_PLAN_INIT) {
-    init_run(&cmd, exec_step, keep_fds, new_session, with_parent ? parent_fd : -1);
+    init_run(&cmd, exec_step, keep_fds, new_session, with_parent ? parent_fd : -1, trace);
   }
   /* No init: the command becomes PID 1. The report fd is close-on-exec, so the parent reads
    * EOF when the exec succeeds and an error record when it does not. */

@@ -32,3 +32,5 @@ void report_error(int step, int err, const char *syscall) {
 void report_spawned(int pid) { send_record(NSBOX_REPORT_SPAWNED, -1, 0, pid, NULL); }
 
 void report_exit(int wait_status) { send_record(NSBOX_REPORT_EXIT, -1, 0, wait_status, NULL); }
+
+void report_trace(int step, int microseconds) { send_record(NSBOX_REPORT_TRACE, step, 0, microseconds, NULL); }

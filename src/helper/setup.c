@@ -2,10 +2,12 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../sys/wire.h"
 #include "mounts.h"
+#include "report.h"
 #include "namespaces.h"
 #include "network.h"
 
@@ -32,13 +34,21 @@ static int run_step(const struct step *step, struct failure *f) {
   }
 }
 
-int setup_run(const struct plan *plan, struct failure *f) {
+long setup_clock_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+int setup_run(const struct plan *plan, int trace, struct failure *f) {
   /* Entries made during setup get exactly the modes the plan gives (0666 devices, 01777 shm),
    * without a chmod each; the command gets the caller's umask back. */
   mode_t umask_before = umask(0);
   int failed = -1;
   for (uint32_t i = 0; i + 1 < plan->nsteps && failed < 0; i++) {
+    long start = trace ? setup_clock_us() : 0;
     if (run_step(&plan->steps[i], f) < 0) failed = (int)i;
+    if (trace) report_trace((int)i, (int)(setup_clock_us() - start));
   }
   umask(umask_before);
   return failed;

@@ -22,6 +22,7 @@
 #define NSBOX_PLAN_BECOME_ROOT 0x8u     /* maps were written by the parent: setresuid(0) first */
 #define NSBOX_PLAN_FOREGROUND 0x10u     /* take the terminal on fd 0 as foreground process group */
 #define NSBOX_PLAN_INHERIT_ENV 0x20u    /* the command gets the helper's own environment (Node's) */
+#define NSBOX_PLAN_TRACE 0x40u          /* report how long each step took (bench/ profiles with it) */
 
 struct nsbox_plan_header {
   uint32_t magic;
@@ -61,6 +62,7 @@ enum nsbox_report_type {
   NSBOX_REPORT_ERROR = 1,   /* step failed: step, err, syscall */
   NSBOX_REPORT_SPAWNED = 2, /* the command runs: value = its pid inside */
   NSBOX_REPORT_EXIT = 3,    /* the command ended: value = wait status */
+  NSBOX_REPORT_TRACE = 4,   /* with NSBOX_PLAN_TRACE: step took `value` microseconds */
 };
 
 /* An ERROR report with step -1 from before the helper ran (written by the addon's clone child)

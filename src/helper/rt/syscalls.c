@@ -152,3 +152,5 @@ int isatty(int fd) {
 
 int tcsetpgrp(int fd, pid_t pgrp) { return (int)SYS3(SYS_ioctl, fd, TIOCSPGRP, &pgrp); }
 
+
+int clock_gettime(clockid_t clock, struct timespec *t) { return (int)SYS3(SYS_clock_gettime, clock, t, 0); }
