@@ -111,11 +111,12 @@ function closeAll(fds: number[]): void {
 export function startSandbox(
   command: string,
   args: readonly string[],
-  o: ResolvedOptions,
-  joins: (binding: NativeBinding) => Joins | Error,
+  resolved: ResolvedOptions,
+  joins: () => Joins | Error,
 ): IsolatedProcess {
   const binding = native();
-  if (o.env === undefined && !processEnvIsEnviron(binding)) o.env = processEnvStrings();
+  // process.env replaced by a copy (as jest does) is what child_process would pass: so must we.
+  const o = resolved.env === undefined && !processEnvIsEnviron(binding) ? { ...resolved, env: processEnvStrings() } : resolved;
   const plan = buildPlan(command, args, o);
   const spawnargs = [command, ...args];
   const base = { spawnargs, plan, init: o.init, killSignal: o.killSignal };
@@ -123,7 +124,7 @@ export function startSandbox(
     new IsolatedProcess({ ...base, pid: undefined, pidfd: undefined, stdio: [], watch: undefined, error });
 
   if (o.signal?.aborted) return failed(new AbortError(o.signal.reason));
-  const join = joins(binding);
+  const join = joins();
   if (join instanceof Error) return failed(join);
   let result: NativeSpawned | NativeFailure;
   try {
