@@ -11,6 +11,7 @@ import tty from 'tty';
 import { parseArgs } from 'util';
 import { NsboxError } from './errors';
 import type { IsolatedOptions, MountSpec } from './options';
+import type { IsolatedProcess } from './child';
 import { spawnIsolated } from './spawn';
 
 const USAGE = `Usage: nsbox run [options] -- COMMAND [ARGS...]
@@ -126,11 +127,17 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     return fail(`${(e as Error).message}\n\n${USAGE}`, 2);
   }
-  const child = spawnIsolated(parsed.command, parsed.args, parsed.options);
+  // Handlers first: the sandbox runs as soon as it is cloned, and a signal meant for it may come
+  // before spawnIsolated has returned (it did, under load); such a signal is passed on right after.
+  let child: IsolatedProcess | undefined;
+  const early: NodeJS.Signals[] = [];
   const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
+    if (child) child.kill(signal);
+    else early.push(signal);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
+  child = spawnIsolated(parsed.command, parsed.args, parsed.options);
+  for (const signal of early) child.kill(signal);
   try {
     const { code, signal } = await child.exited;
     return code ?? 128 + (signal ? os.constants.signals[signal] : 0);
