@@ -57,7 +57,7 @@ describeAsRoot('reaping and teardown', () => {
         const started = Date.now();
         const script = `
           const { spawnIsolated } = require(${JSON.stringify(DIST)});
-          const child = spawnIsolated('sleep', ['0.6'], { stdio: 'ignore' });
+          const child = spawnIsolated('sleep', ['1.5'], { stdio: 'ignore' });
           child.${method}();
           console.log(child.pid);
         `;
@@ -67,9 +67,9 @@ describeAsRoot('reaping and teardown', () => {
         node.on('exit', () => resolve({ ms: Date.now() - started, pid }));
       });
     const kept = await run('ref');
-    expect(kept.ms).toBeGreaterThanOrEqual(600);
+    expect(kept.ms).toBeGreaterThanOrEqual(1500);
     const released = await run('unref');
-    expect(released.ms).toBeLessThan(600);
+    expect(released.ms).toBeLessThan(1500); // node's own start-up and exit, however loaded the machine
     expect(released.pid).toBeGreaterThan(1);
     expect(await waitFor(() => !fs.existsSync(`/proc/${released.pid}`) || /\) Z/.test(fs.readFileSync(`/proc/${released.pid}/stat`, 'utf8')), 1000)).toBe(true);
   });
