@@ -14,12 +14,12 @@ import { startSandbox, type Joins } from './spawn';
 
 /** Options of {@link IsolatedProcess.exec}: those of `spawnIsolated` that make sense inside a sandbox. */
 export interface ExecOptions
-  extends Pick<IsolatedOptions, 'cwd' | 'env' | 'argv0' | 'stdio' | 'dieWithParent' | 'newSession' | 'foreground' | 'signal' | 'timeout' | 'killSignal' | 'trace'> {
+  extends Pick<IsolatedOptions, 'cwd' | 'env' | 'argv0' | 'stdio' | 'dieWithParent' | 'newSession' | 'foreground' | 'noNewPrivileges' | 'signal' | 'timeout' | 'killSignal' | 'trace'> {
   /** The sandbox's namespaces to enter. Default: all of them. */
   namespaces?: readonly Namespace[];
 }
 
-const EXEC_OPTIONS: ReadonlySet<string> = new Set(['cwd', 'env', 'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'signal', 'timeout', 'killSignal', 'trace', 'namespaces']);
+const EXEC_OPTIONS: ReadonlySet<string> = new Set(['cwd', 'env', 'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'noNewPrivileges', 'signal', 'timeout', 'killSignal', 'trace', 'namespaces']);
 
 /** What a sandbox must offer to be entered. */
 export interface EnterableSandbox {

@@ -119,6 +119,8 @@ export interface IsolatedOptions {
   gidMap?: readonly IdMap[];
   /** Host directory to use as `/`, entered with pivot_root. Default: the host's root. */
   rootfs?: string;
+  /** Make the rootfs read-only inside (its own mounts, `/proc`, `/dev` and `mounts`, are not). Default `false`. */
+  readonlyRoot?: boolean;
   /** Mount a fresh procfs on `/proc`, so `ps` sees only the sandbox. Default: `pid && mount`. */
   proc?: boolean;
   /** Mount a minimal `/dev` (null, zero, full, random, urandom, tty, pts, shm) in the rootfs. Default: `true` with `rootfs`. */
@@ -143,6 +145,11 @@ export interface IsolatedOptions {
   dieWithParent?: boolean;
   /** Run the command in a new session, detached from this process's terminal (CVE-2017-5226). Default `true`; set `false` to share an interactive terminal. */
   newSession?: boolean;
+  /**
+   * Set no_new_privs for the command (as bubblewrap always does): setuid binaries and file
+   * capabilities no longer raise privileges. Default `false`.
+   */
+  noNewPrivileges?: boolean;
   /**
    * Make the sandbox the foreground process group of the terminal on its stdin (when stdin is a
    * terminal), for interactive shells: job control and the shell's exit then work although the
@@ -196,6 +203,7 @@ export interface ResolvedOptions {
   uidMap: IdMap[];
   gidMap: IdMap[];
   rootfs: string | undefined;
+  readonlyRoot: boolean;
   proc: boolean;
   dev: boolean;
   mounts: MountSpec[];
@@ -211,6 +219,7 @@ export interface ResolvedOptions {
   dieWithParent: boolean;
   newSession: boolean;
   foreground: boolean;
+  noNewPrivileges: boolean;
   trace: boolean;
   signal: AbortSignal | undefined;
   timeout: number | undefined;
@@ -224,9 +233,9 @@ export interface InternalOptions {
 
 const KNOWN: ReadonlySet<string> = new Set([
   'helperJoins',
-  'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'proc', 'dev',
+  'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'trace', 'signal', 'timeout', 'killSignal',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'noNewPrivileges', 'trace', 'signal', 'timeout', 'killSignal',
 ]);
 
 
@@ -272,6 +281,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     }
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
+  const readonlyRoot = bool(o, 'readonlyRoot', false);
+  if (readonlyRoot && rootfs === undefined) throw invalidArgValue('readonlyRoot', 'needs a rootfs');
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
   const created = { mount, uts, ipc: bool(o, 'ipc', false), net: o.net !== undefined && o.net !== false, cgroup: bool(o, 'cgroup', false), time: timeOffsets !== undefined };
   for (const kind of joined) {
@@ -298,6 +309,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
     gidMap: user ? (gidMapRaw ?? [{ inside: 0, outside: process.getegid?.() ?? 0, count: 1 }]) : [],
     rootfs,
+    readonlyRoot,
     proc,
     dev,
     mounts,
@@ -311,6 +323,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     dieWithParent: bool(o, 'dieWithParent', true),
     newSession,
     foreground,
+    noNewPrivileges: bool(o, 'noNewPrivileges', false),
     trace: bool(o, 'trace', false),
     signal: abortSignal(o.signal),
     timeout: timeout(o.timeout),

@@ -97,6 +97,10 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
     step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
     step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
   ];
+  if (o.readonlyRoot) {
+    // Before anything is mounted on it: the mounts made after keep their own flags.
+    steps.push(mountStep('', '/', '', MS.remount | MS.bind | MS.rdonly, '', `make rootfs ${rootfs} read-only`, true));
+  }
   if (o.proc) steps.push(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', true));
   if (o.dev) steps.push(...devSteps());
   for (const spec of o.mounts) steps.push(...userMountSteps(spec));
@@ -146,6 +150,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.foreground) options |= WIRE.options.foreground;
   if (o.env === undefined) options |= WIRE.options.inheritEnv;
   if (o.trace) options |= WIRE.options.trace;
+  if (o.noNewPrivileges) options |= WIRE.options.noNewPrivs;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
   if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
   return { cloneFlags, options, steps };

@@ -133,6 +133,23 @@ describeAsRoot('PID 1 and a fresh /proc', () => {
     }
   });
 
+  it('readonlyRoot: the rootfs cannot be written inside, its own mounts still can', async () => {
+    const r = await run('/bin/sh', ['-c', 'echo x > /etc/new 2>/dev/null || echo root-read-only; echo y > /dev/null && echo dev-writable'], {
+      rootfs: rootfs.dir,
+      readonlyRoot: true,
+    });
+    expect(r.stdout).toBe('root-read-only\ndev-writable\n');
+    expect(fs.existsSync(`${rootfs.dir}/etc/new`)).toBe(false);
+    expect((await run('/bin/sh', ['-c', 'echo x > /tmp/written && echo root-writable; rm /tmp/written'], { rootfs: rootfs.dir })).stdout).toBe('root-writable\n');
+  });
+
+  it('noNewPrivileges sets no_new_privs for the command', async () => {
+    const flag = async (noNewPrivileges: boolean) =>
+      (await run('/bin/cat', ['/proc/self/status'], { rootfs: rootfs.dir, noNewPrivileges })).stdout.match(/NoNewPrivs:\s+(\d)/)?.[1];
+    expect(await flag(true)).toBe('1');
+    expect(await flag(false)).toBe('0');
+  });
+
   it('trace: each setup step and the start of the command, timed inside', async () => {
     const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, trace: true, stdio: 'ignore' });
     const traced: { step: string; microseconds: number }[] = [];

@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,7 +69,7 @@ int command_prepare(const struct step *step, char **inherited, struct command *c
   return 0;
 }
 
-void command_exec(const struct command *cmd, int keep_fds, int new_session, struct failure *f) {
+void command_exec(const struct command *cmd, struct failure *f) {
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
@@ -77,11 +78,15 @@ void command_exec(const struct command *cmd, int keep_fds, int new_session, stru
   }
   /* A new session detaches the command from the caller's terminal: it cannot push
    * keystrokes into it with TIOCSTI (CVE-2017-5226). */
-  if (new_session && setsid() < 0) {
+  if (cmd->new_session && setsid() < 0) {
     fail(f, "setsid");
     return;
   }
-  if (nsbox_close_range((unsigned)keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (cmd->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    fail(f, "prctl");
+    return;
+  }
+  if (nsbox_close_range((unsigned)cmd->keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     fail(f, "close_range");
     return;
   }

@@ -33,24 +33,21 @@ static void reap(pid_t command) {
 
 struct start {
   const struct command *cmd;
-  int keep_fds;
-  int new_session;
   struct failure failure; /* written by the child only when its exec fails */
 };
 
 static int exec_child(void *arg) {
   struct start *start = arg;
-  command_exec(start->cmd, start->keep_fds, start->new_session, &start->failure);
+  command_exec(start->cmd, &start->failure);
   return 127;
 }
 
 /* vfork-style: we share memory with the child until it execs, so its failure lands in `start`
  * without a pipe, and no page table is copied (measured: 0.17 ms per spawn with fork and a
  * pipe). command_exec allocates nothing. */
-static pid_t start_command(const struct command *cmd, int exec_step, int keep_fds,
-                           int new_session) {
+static pid_t start_command(const struct command *cmd, int exec_step) {
   static char stack[16384] __attribute__((aligned(16)));
-  struct start start = {cmd, keep_fds, new_session, {0, NULL}};
+  struct start start = {cmd, {0, NULL}};
   pid_t pid = vfork_call(exec_child, stack + sizeof stack, &start);
   if (pid < 0) {
     report_error(-1, errno, "clone");
@@ -64,8 +61,7 @@ static pid_t start_command(const struct command *cmd, int exec_step, int keep_fd
   return pid;
 }
 
-void init_run(const struct command *cmd, int exec_step, int keep_fds, int new_session,
-              int parent_pidfd, int trace) {
+void init_run(const struct command *cmd, int exec_step, int parent_pidfd, int trace) {
   sigset_t all;
   sigfillset(&all);
   /* Signals arrive blocked from the parent; a signalfd takes every one of them in turn
@@ -76,7 +72,7 @@ void init_run(const struct command *cmd, int exec_step, int keep_fds, int new_se
     _exit(127);
   }
   long start = trace ? setup_clock_us() : 0;
-  pid_t command = start_command(cmd, exec_step, keep_fds, new_session);
+  pid_t command = start_command(cmd, exec_step);
   if (trace) report_trace(exec_step, (int)(setup_clock_us() - start));
   report_spawned(command);
 

@@ -7,7 +7,6 @@
 /* Never returns. `exec_step` is the plan index reported if the exec fails; `parent_pidfd`
  * is the Node process (or -1): when it exits, so does the namespace. With `trace`, reports how
  * long starting the command took, as the exec step's. */
-void init_run(const struct command *cmd, int exec_step, int keep_fds, int new_session,
-              int parent_pidfd, int trace);
+void init_run(const struct command *cmd, int exec_step, int parent_pidfd, int trace);
 
 #endif

@@ -97,15 +97,15 @@ int main(int argc, char **argv, char **envp) {
     report_error(failed, f.err, f.syscall);
     return 127;
   }
-  int new_session = (plan.options & NSBOX_PLAN_SETSID) != 0;
+  cmd.keep_fds = keep_fds;
+  cmd.new_session = (plan.options & NSBOX_PLAN_SETSID) != 0;
+  cmd.no_new_privs = (plan.options & NSBOX_PLAN_NO_NEW_PRIVS) != 0;
   if (plan.options & NSBOX_PLAN_FOREGROUND) take_terminal();
-  if (plan.options & NSBOX_PLAN_INIT) {
-    init_run(&cmd, exec_step, keep_fds, new_session, with_parent ? parent_fd : -1, trace);
-  }
+  if (plan.options & NSBOX_PLAN_INIT) init_run(&cmd, exec_step, with_parent ? parent_fd : -1, trace);
   /* No init: the command becomes PID 1. The report fd is close-on-exec, so the parent reads
    * EOF when the exec succeeds and an error record when it does not. */
   close(parent_fd);
-  command_exec(&cmd, keep_fds, new_session, &f);
+  command_exec(&cmd, &f);
   report_error(exec_step, f.err, f.syscall);
   return 127;
 }

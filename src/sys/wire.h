@@ -23,6 +23,7 @@
 #define NSBOX_PLAN_FOREGROUND 0x10u     /* take the terminal on fd 0 as foreground process group */
 #define NSBOX_PLAN_INHERIT_ENV 0x20u    /* the command gets the helper's own environment (Node's) */
 #define NSBOX_PLAN_TRACE 0x40u          /* report how long each step took (bench/ profiles with it) */
+#define NSBOX_PLAN_NO_NEW_PRIVS 0x80u   /* PR_SET_NO_NEW_PRIVS for the command */
 
 struct nsbox_plan_header {
   uint32_t magic;
