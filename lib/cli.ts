@@ -21,6 +21,8 @@ than root, it adds a user namespace (as bwrap does), in which that user is root.
 
 Options:
   --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
+  --readonly-root     the rootfs read-only inside
+  --no-new-privs      setuid binaries and file capabilities no longer raise privileges
   --hostname NAME     new UTS namespace with this hostname
   --ipc               new IPC namespace
   --net               new network namespace (only lo, up)
@@ -60,6 +62,8 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
     strict: true,
     options: {
       rootfs: { type: 'string' },
+      'readonly-root': { type: 'boolean' },
+      'no-new-privs': { type: 'boolean' },
       hostname: { type: 'string' },
       ipc: { type: 'boolean' },
       net: { type: 'boolean' },
@@ -106,6 +110,8 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
     foreground: interactive,
   };
   if (values.rootfs !== undefined) options.rootfs = values.rootfs;
+  if (values['readonly-root']) options.readonlyRoot = true;
+  if (values['no-new-privs']) options.noNewPrivileges = true;
   if (values.hostname !== undefined) options.hostname = values.hostname;
   if (values.ipc) options.ipc = true;
   if (values.net) options.net = true;

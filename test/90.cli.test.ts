@@ -33,7 +33,7 @@ describe('nsbox CLI usage', () => {
 describeAsRoot('nsbox run', () => {
   let rootfs: Rootfs;
   beforeAll(() => {
-    rootfs = buildRootfs(['sh', 'ps', 'hostname']);
+    rootfs = buildRootfs(['sh', 'ps', 'hostname', 'grep']);
   });
   afterAll(() => rootfs.remove());
 
@@ -66,6 +66,11 @@ describeAsRoot('nsbox run', () => {
     expect(uid).toBe('0');
     expect(netns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
     expect(userns).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+  });
+
+  it('--readonly-root and --no-new-privs', async () => {
+    const r = await cli(['run', '--rootfs', rootfs.dir, '--readonly-root', '--no-new-privs', '--', '/bin/sh', '-c', 'echo x > /new 2>/dev/null || echo ro; grep NoNewPrivs /proc/self/status']);
+    expect(r.stdout).toMatch(/^ro\nNoNewPrivs:\s+1\n$/);
   });
 
   it('stdin reaches the command', async () => {
