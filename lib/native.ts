@@ -46,6 +46,8 @@ export interface NativeBinding {
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */
   tryClone(cloneFlags: number): number;
+  /** The errno of clone3 called with no arguments: EINVAL if it exists, ENOSYS if not (or refused by seccomp). */
+  clone3Errno(): number;
   /** getenv(3): what the C environment (the one a helper inherits) holds. */
   getenv(name: string): string | undefined;
   unshare(flags: number): NativeFailure | undefined;

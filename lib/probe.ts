@@ -6,6 +6,8 @@
  * @module
  */
 import fs from 'fs';
+import { native } from './native';
+import os from 'os';
 import { NS_FILES, type Namespace } from './constants';
 
 /** The running kernel's version, from `/proc/sys/kernel/osrelease`. */
@@ -47,6 +49,11 @@ export interface ProbeDetails {
   overlayInUserNamespace: Verdict;
   /** The cgroup layout this process sees. */
   cgroup: CgroupInfo;
+  /**
+   * Whether clone3 answers here (Linux 5.3, and no seccomp filter refusing it, as older Docker
+   * profiles do). nsbox does not need it (it uses clone with CLONE_PIDFD); other tools may.
+   */
+  clone3: Verdict;
 }
 
 /** {@link ProbeDetails} plus `supported`: whether nsbox can run here at all (Linux 5.9+), with `reason` when not. */
@@ -211,5 +218,12 @@ export function probe(): ProbeResult {
     timeNamespaces: atLeast(kernel, 5, 6) && namespaces.time,
     overlayInUserNamespace: overlayVerdict(read('/proc/filesystems'), kernel),
     cgroup: cgroupVersion(read('/proc/self/mountinfo')),
+    clone3: clone3Verdict(native().clone3Errno()),
   };
+}
+
+/** clone3's verdict from the errno of a call with no arguments (EINVAL means it is there). */
+export function clone3Verdict(errno: number): Verdict {
+  if (errno !== os.constants.errno.ENOSYS) return { supported: true };
+  return { supported: false, reason: 'clone3 answers ENOSYS: the kernel is older than 5.3, or a seccomp filter (older Docker profiles) refuses it. nsbox does not need it.' };
 }

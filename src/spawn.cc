@@ -293,6 +293,11 @@ Napi::Value TryClone(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, err);
 }
 
+Napi::Value Clone3Errno(const Napi::CallbackInfo& info) {
+  long rc = syscall(SYS_clone3, nullptr, 0);
+  return Napi::Number::New(info.Env(), rc < 0 ? errno : 0);
+}
+
 Napi::Value Getenv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return ThrowTypeError(env, "getenv(name)");

@@ -18,6 +18,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info);
 // that exits at once, so a failed spawn can name the namespace the kernel refused.
 Napi::Value TryClone(const Napi::CallbackInfo& info);
 
+// clone3Errno() -> the errno of a clone3 call with no arguments: EINVAL where clone3 exists,
+// ENOSYS where the kernel lacks it or a seccomp filter refuses it. Creates nothing.
+Napi::Value Clone3Errno(const Napi::CallbackInfo& info);
+
 // getenv(name) -> string | undefined, read from the C environment the helper would inherit:
 // lib/ uses it to tell whether process.env is Node's own (jest, for one, swaps in a copy).
 Napi::Value Getenv(const Napi::CallbackInfo& info);

@@ -20,6 +20,14 @@ describeAsRoot('under a seccomp filter that refuses clone3', () => {
     expect(execFileSync(launcher, [launcher, '--probe'], { encoding: 'utf8' }).trim()).toBe('ENOSYS');
   });
 
+  it('probe() sees clone3 refused under the filter, and available without it', () => {
+    const script = `console.log(JSON.stringify(require(${JSON.stringify(DIST)}).probe().clone3))`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toEqual({ supported: true });
+    const refused = JSON.parse(execFileSync(launcher, [process.execPath, '-e', script], { encoding: 'utf8' })) as { supported: boolean; reason: string };
+    expect(refused.supported).toBe(false);
+    expect(refused.reason).toMatch(/seccomp/);
+  });
+
   it('spawns, as PID 1 of a new PID namespace, and reports the status', () => {
     const script = `
       const { spawnIsolated } = require(${JSON.stringify(DIST)});
