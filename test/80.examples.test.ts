@@ -100,6 +100,15 @@ describeAsRoot('examples', () => {
     expect(r.stdout).toMatch(/^exec into it: first-box, sees \d+ processes\na new sandbox joining its uts and net: first-box, its own PID namespace: my PID is 2\n$/);
   });
 
+  it('11: cgroup namespace root, shifted boot clock', async () => {
+    const r = await runExample('11-cgroup-and-time.js');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^cgroup outside: .*; inside: 0::\/\n/);
+    const [inside, outside] = (/uptime inside: (\d+) days \(a year added\); outside: (\d+) days/.exec(r.stdout) ?? []).slice(1).map(Number);
+    expect(inside - outside).toBeGreaterThanOrEqual(364);
+    expect(inside - outside).toBeLessThanOrEqual(366);
+  });
+
   it('06: real status of a crash, SIGTERM trapped, orphans gone', async () => {
     const r = await runExample('06-init-and-signals.js');
     expect(r.stdout).toBe(

@@ -1,0 +1,27 @@
+// Step 9, cgroup and time namespaces: inside a new cgroup namespace the process's cgroup is the
+// root ("/"); inside a new time namespace the monotonic and boot clocks can be shifted.
+// Run: sudo node examples/11-cgroup-and-time.js
+'use strict';
+const fs = require('fs');
+const { spawnIsolated } = require('..');
+
+async function output(child) {
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await child.exited;
+  return out.trim();
+}
+
+async function main() {
+  const cgroupOutside = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').pop();
+  const cgroupInside = await output(spawnIsolated('sh', ['-c', 'tail -n 1 /proc/self/cgroup'], { cgroup: true }));
+  console.log(`cgroup outside: ${cgroupOutside}; inside: ${cgroupInside}`);
+
+  const uptime = await output(spawnIsolated('cut', ['-d.', '-f1', '/proc/uptime'], { time: { boottimeOffset: 365 * 86400 } }));
+  console.log(`uptime inside: ${Math.floor(Number(uptime) / 86400)} days (a year added); outside: ${Math.floor(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) / 86400)} days`);
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exitCode = 1;
+});
