@@ -3,20 +3,17 @@
 // Run: sudo node examples/02-pid-host-proc.js
 'use strict';
 const { spawnIsolated } = require('..');
+const { outputOf } = require('./output');
 
-async function run(command, args, options) {
-  const child = spawnIsolated(command, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await child.exited;
-  return out;
+function run(command, args, options) {
+  return outputOf(spawnIsolated(command, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options }));
 }
 
 async function main() {
   const pid = await run('sh', ['-c', 'echo $$'], { init: false, proc: false });
   const ps = await run('ps', ['aux'], { proc: false });
-  console.log(`inside, my PID is ${pid.trim()}`);
-  console.log(`but ps aux lists ${ps.trim().split('\n').length - 1} processes: the host's /proc`);
+  console.log(`inside, my PID is ${pid}`);
+  console.log(`but ps aux lists ${ps.split('\n').length - 1} processes: the host's /proc`);
 }
 
 main().catch((e) => {

@@ -3,12 +3,10 @@
 // Run: sudo node examples/07-ipc.js
 'use strict';
 const { spawnIsolated } = require('..');
+const { outputOf } = require('./output');
 
 async function queuesSeenAfterMakingOne() {
-  const child = spawnIsolated('sh', ['-c', 'ipcmk -Q >/dev/null && ipcs -q'], { ipc: true, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await child.exited;
+  const out = await outputOf(spawnIsolated('sh', ['-c', 'ipcmk -Q >/dev/null && ipcs -q'], { ipc: true, stdio: ['ignore', 'pipe', 'inherit'] }));
   return out.split('\n').filter((line) => line.startsWith('0x')).length;
 }
 

@@ -4,20 +4,14 @@
 'use strict';
 const fs = require('fs');
 const { spawnIsolated } = require('..');
-
-async function output(child) {
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await child.exited;
-  return out.trim();
-}
+const { outputOf } = require('./output');
 
 async function main() {
   const cgroupOutside = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').pop();
-  const cgroupInside = await output(spawnIsolated('sh', ['-c', 'tail -n 1 /proc/self/cgroup'], { cgroup: true }));
+  const cgroupInside = await outputOf(spawnIsolated('sh', ['-c', 'tail -n 1 /proc/self/cgroup'], { cgroup: true }));
   console.log(`cgroup outside: ${cgroupOutside}; inside: ${cgroupInside}`);
 
-  const uptime = await output(spawnIsolated('cut', ['-d.', '-f1', '/proc/uptime'], { time: { boottimeOffset: 365 * 86400 } }));
+  const uptime = await outputOf(spawnIsolated('cut', ['-d.', '-f1', '/proc/uptime'], { time: { boottimeOffset: 365 * 86400 } }));
   console.log(`uptime inside: ${Math.floor(Number(uptime) / 86400)} days (a year added); outside: ${Math.floor(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) / 86400)} days`);
 }
 
