@@ -8,8 +8,11 @@ const { outputOf } = require('./output');
 
 async function main() {
   const cgroupOutside = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').pop();
-  const cgroupInside = await outputOf(spawnIsolated('sh', ['-c', 'tail -n 1 /proc/self/cgroup'], { cgroup: true }));
+  const [cgroupInside, nsInside] = (
+    await outputOf(spawnIsolated('sh', ['-c', 'tail -n 1 /proc/self/cgroup; readlink /proc/self/ns/cgroup'], { cgroup: true }))
+  ).split('\n');
   console.log(`cgroup outside: ${cgroupOutside}; inside: ${cgroupInside}`);
+  console.log(`its own cgroup namespace: ${nsInside !== fs.readlinkSync('/proc/self/ns/cgroup') ? 'yes' : 'no'}`);
 
   const uptime = await outputOf(spawnIsolated('cut', ['-d.', '-f1', '/proc/uptime'], { time: { boottimeOffset: 365 * 86400 } }));
   console.log(`uptime inside: ${Math.floor(Number(uptime) / 86400)} days (a year added); outside: ${Math.floor(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) / 86400)} days`);

@@ -7,7 +7,7 @@
 import os from 'os';
 import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from './constants';
 import type { MountSpec, ResolvedOptions } from './options';
-import { usernsRequest } from './userns';
+import { usernsRequest, type UsernsRequest } from './userns';
 
 /** One setup step, as data. */
 export interface PlanStep {
@@ -28,6 +28,8 @@ export interface PlanStep {
 /** Everything the native side needs to start a sandbox. */
 export interface Plan {
   cloneFlags: number;
+  /** Who writes the user namespace's maps, and what they say (none without `user`). */
+  userns: UsernsRequest | undefined;
   options: number;
   steps: PlanStep[];
 }
@@ -152,8 +154,9 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.trace) options |= WIRE.options.trace;
   if (o.noNewPrivileges) options |= WIRE.options.noNewPrivs;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
-  if (usernsRequest(o)?.writer === 'parent') options |= WIRE.options.becomeRoot;
-  return { cloneFlags, options, steps };
+  const userns = usernsRequest(o);
+  if (userns?.writer === 'parent') options |= WIRE.options.becomeRoot;
+  return { cloneFlags, userns, options, steps };
 }
 
 /** Serializes a plan in the layout of src/sys/wire.h. */

@@ -12,7 +12,6 @@ import { processEnvIsEnviron, processEnvStrings } from './environment';
 import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
 import { buildPlan, encodePlan, type Plan } from './plan';
 import { openStdioStreams } from './stdio';
-import { usernsRequest } from './userns';
 
 const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
@@ -129,7 +128,7 @@ export function startSandbox(
   let result: NativeSpawned | NativeFailure;
   try {
     const veth = o.veth && { hostName: o.veth.hostName, peerName: o.veth.insideName, hostAddress: o.veth.hostAddress, hostPrefix: o.veth.hostPrefix };
-    result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, usernsRequest(o), join.pairs.length ? join.pairs : undefined, veth);
+    result = binding.spawn(encodePlan(plan), plan.cloneFlags, nativeStdio(o), o.dieWithParent, plan.userns, join.pairs.length ? join.pairs : undefined, veth);
   } finally {
     closeAll(join.opened);
   }

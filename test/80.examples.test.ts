@@ -103,7 +103,7 @@ describeAsRoot('examples', () => {
   it('11: cgroup namespace root, shifted boot clock', async () => {
     const r = await runExample('11-cgroup-and-time.js');
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^cgroup outside: .*; inside: 0::\/\n/);
+    expect(r.stdout).toMatch(/^cgroup outside: .*; inside: 0::\/\nits own cgroup namespace: yes\n/);
     const [inside, outside] = (/uptime inside: (\d+) days \(a year added\); outside: (\d+) days/.exec(r.stdout) ?? []).slice(1).map(Number);
     expect(inside - outside).toBeGreaterThanOrEqual(364);
     expect(inside - outside).toBeLessThanOrEqual(366);

@@ -10,8 +10,6 @@ static int fd = -1;
 
 void report_init(int report_fd) { fd = report_fd; }
 
-int report_fd(void) { return fd; }
-
 static void send_record(int type, int step, int err, int value, const char *syscall) {
   struct nsbox_report record;
   memset(&record, 0, sizeof record);

@@ -7,7 +7,5 @@ void report_error(int step, int err, const char *syscall);
 void report_spawned(int pid);
 void report_exit(int wait_status);
 void report_trace(int step, int microseconds);
-/* The fd records go to, so the command's exec can report on it with init disabled. */
-int report_fd(void);
 
 #endif
