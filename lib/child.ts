@@ -239,6 +239,8 @@ export class IsolatedProcess extends EventEmitter {
       // Without init the report pipe closes at the command's exec: no error record means it ran.
       if (!this.#init && !this.#failed) this.#markSpawned();
     } else if (kind === 'exit') {
+      const commandStatus = args[2] as number;
+      if (commandStatus >= 0) this.#commandStatus = commandStatus;
       this.#onExit(args[0] as number, args[1] as number);
     }
   }
@@ -297,6 +299,7 @@ export class IsolatedProcess extends EventEmitter {
    * drained, so that 'close' comes. */
   #flushStdio(): void {
     this.stdin?.destroy();
+    if (!this.stdout && !this.stderr && this.stdio.length <= 3) return;
     process.nextTick(() => {
       for (const stream of this.stdio.slice(1)) {
         if (stream && (stream as Readable).readable) (stream as Readable).resume();

@@ -41,7 +41,8 @@ export interface NativeBinding {
   ): NativeSpawned | NativeFailure;
   /**
    * Watches a spawn: onEvent('report', type, step, errno, value, syscall) per helper report,
-   * ('eof') when the report pipe closes before the exit, then ('exit', siCode, siStatus) once.
+   * ('eof') when the report pipe closes before the exit, then ('exit', siCode, siStatus, commandStatus) once,
+   * commandStatus being the init's EXIT record (a wait status), or -1 when there was none.
    */
   Watch: new (pidfd: number, reportFd: number, onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
   /** Whether this process may create these namespaces: 0 or the errno clone(2) gives. */

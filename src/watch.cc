@@ -99,8 +99,9 @@ void Finish(State* s) {
 void TeardownHook(napi_async_cleanup_hook_handle, void* arg) { Finish(static_cast<State*>(arg)); }
 
 // Reads and delivers every whole record waiting in the report pipe. Returns 1 at EOF, 0 when the
-// pipe is empty for now, -1 when the JavaScript side closed the watch meanwhile.
-int DrainReports(State* s, bool* spawned) {
+// pipe is empty for now, -1 when the JavaScript side closed the watch meanwhile. With
+// `command_status`, an EXIT record is kept there for the exit event instead of sent on its own.
+int DrainReports(State* s, bool* spawned, double* command_status = nullptr) {
   for (;;) {
     nsbox_report records[16];
     ssize_t n = read(s->report_fd, records, sizeof records);
@@ -110,6 +111,10 @@ int DrainReports(State* s, bool* spawned) {
     for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(nsbox_report)); i++) {
       const nsbox_report& r = records[i];
       if (r.type == NSBOX_REPORT_SPAWNED) *spawned = true;
+      if (r.type == NSBOX_REPORT_EXIT && command_status) {
+        *command_status = r.value;
+        continue;
+      }
       Emit(s, "report", {double(r.type), double(r.step), double(r.err), double(r.value)}, r.syscall,
            strnlen(r.syscall, sizeof r.syscall));
       if (s->finished) return -1;
@@ -128,13 +133,16 @@ void OnExitReadable(uv_poll_t* handle, int status, int) {
   CallbackScope scope(s->env);
   // What the init wrote before it exited (the command's status) is in the pipe by now.
   bool spawned = false;
-  if (DrainReports(s, &spawned) < 0) return;
+  double command_status = -1;
+  if (DrainReports(s, &spawned, &command_status) < 0) return;
   int code = rc == 0 ? si.si_code : 0;
   int value = rc == 0 ? si.si_status : -errno;
   close(s->pidfd);
   close(s->report_fd);
   s->pidfd = s->report_fd = -1;
-  Emit(s, "exit", {double(code), double(value)});
+  // One call into JavaScript for the exit, the command's status with it: each call runs the
+  // microtask queue, and this is the hot path of every sandbox.
+  Emit(s, "exit", {double(code), double(value), command_status});
   Finish(s);
 }
 
