@@ -23,6 +23,7 @@ Options:
   --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
   --readonly-root     the rootfs read-only inside
   --no-new-privs      setuid binaries and file capabilities no longer raise privileges
+  --nice N            run the whole sandbox at niceness N (-20..19), as nice(1)
   --hostname NAME     new UTS namespace with this hostname
   --ipc               new IPC namespace
   --net               new network namespace (only lo, up)
@@ -64,6 +65,7 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
       rootfs: { type: 'string' },
       'readonly-root': { type: 'boolean' },
       'no-new-privs': { type: 'boolean' },
+      nice: { type: 'string' },
       hostname: { type: 'string' },
       ipc: { type: 'boolean' },
       net: { type: 'boolean' },
@@ -112,6 +114,10 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
   if (values.rootfs !== undefined) options.rootfs = values.rootfs;
   if (values['readonly-root']) options.readonlyRoot = true;
   if (values['no-new-privs']) options.noNewPrivileges = true;
+  if (values.nice !== undefined) {
+    if (!/^-?\d+$/.test(values.nice)) fail(`--nice takes an integer, got '${values.nice}'`, 2);
+    options.nice = Number(values.nice);
+  }
   if (values.hostname !== undefined) options.hostname = values.hostname;
   if (values.ipc) options.ipc = true;
   if (values.net) options.net = true;
@@ -142,7 +148,12 @@ async function run(argv: string[]): Promise<number> {
     else early.push(signal);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
-  child = spawnIsolated(parsed.command, parsed.args, parsed.options);
+  try {
+    child = spawnIsolated(parsed.command, parsed.args, parsed.options);
+  } catch (e) {
+    // Options that parse but spawnIsolated refuses (--nice 99): bad usage, like the others.
+    return fail((e as Error).message, 2);
+  }
   for (const signal of early) child.kill(signal);
   try {
     const { code, signal } = await child.exited;

@@ -104,7 +104,7 @@ export const WIRE = {
   magic: 0x6e73626f,
   version: 1,
   options: { init: 0x1, setsid: 0x2, dieWithParent: 0x4, becomeRoot: 0x8, foreground: 0x10, inheritEnv: 0x20, trace: 0x40, noNewPrivs: 0x80 },
-  op: { mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12, timeNs: 13, joinNs: 14, ifaceUp: 15 },
+  op: { mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12, timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16 },
   inRoot: 0x1,
   report: { error: 1, spawned: 2, exit: 3, trace: 4 },
 } as const;

@@ -137,6 +137,14 @@ export function abortSignal(v: unknown): AbortSignal | undefined {
   return v;
 }
 
+/** A niceness, -20 (most favoured) to 19 (least), or undefined. */
+export function nice(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw invalidArgType('nice', 'an integer', v);
+  if (!Number.isInteger(v) || v < -20 || v > 19) throw outOfRange('nice', 'an integer from -20 to 19', v);
+  return v;
+}
+
 /** A positive whole number of milliseconds, or undefined. */
 export function timeout(v: unknown): number | undefined {
   if (v === undefined) return undefined;

@@ -8,7 +8,7 @@ import path from 'path';
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { helperJoins, joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
-import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, optionalString, stdio, timeout } from './option-values';
+import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
 
 /** How one of the command's fds is connected, as in `child_process`. */
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
@@ -158,6 +158,13 @@ export interface IsolatedOptions {
    */
   foreground?: boolean;
   /**
+   * Scheduling niceness of the whole sandbox (its setup, its init and everything the command
+   * starts), -20 to 19, as nice(1) sets it. A positive value keeps a busy sandbox from taking CPU
+   * time from this process's event loop, and needs no privilege; a value below this process's
+   * needs CAP_SYS_NICE. Default: this process's niceness.
+   */
+  nice?: number;
+  /**
    * Diagnostics: the sandbox emits `trace` events, `{ step, microseconds }`, for each setup step
    * and for starting the command, timed inside. Default `false`.
    */
@@ -219,6 +226,7 @@ export interface ResolvedOptions {
   dieWithParent: boolean;
   newSession: boolean;
   foreground: boolean;
+  nice: number | undefined;
   noNewPrivileges: boolean;
   trace: boolean;
   signal: AbortSignal | undefined;
@@ -235,7 +243,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'helperJoins',
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'noNewPrivileges', 'trace', 'signal', 'timeout', 'killSignal',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'trace', 'signal', 'timeout', 'killSignal',
 ]);
 
 
@@ -323,6 +331,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     dieWithParent: bool(o, 'dieWithParent', true),
     newSession,
     foreground,
+    nice: nice(o.nice),
     noNewPrivileges: bool(o, 'noNewPrivileges', false),
     trace: bool(o, 'trace', false),
     signal: abortSignal(o.signal),

@@ -134,6 +134,8 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.cgroup) cloneFlags |= CLONE_FLAGS.cgroup;
 
   const steps: PlanStep[] = [];
+  // First of all, so that the setup too runs at the sandbox's priority.
+  if (o.nice !== undefined) steps.push(step('setpriority', `set niceness to ${o.nice}`, [], { a: o.nice }));
   // First, while the host's /proc is still there to name the namespace by.
   for (const { kind, file } of o.helperJoins) {
     steps.push(step('joinNs', `join the ${kind} namespace of ${file}`, [file], { a: CLONE_FLAGS[kind], path: file }));

@@ -150,6 +150,14 @@ describeAsRoot('PID 1 and a fresh /proc', () => {
     expect(await flag(false)).toBe('0');
   });
 
+  it('nice applies to the whole sandbox: the init and what the command starts', async () => {
+    const niceness = async (nice?: number) =>
+      (await run('/bin/ps', ['-e', '-o', 'ni='], { rootfs: rootfs.dir, nice })).stdout.trim().split(/\s+/);
+    expect(await niceness(7)).toEqual(['7', '7']);
+    expect(await niceness(-3)).toEqual(['-3', '-3']);
+    expect(await niceness()).toEqual([String(os.getPriority()), String(os.getPriority())]);
+  });
+
   it('trace: each setup step and the start of the command, timed inside', async () => {
     const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, trace: true, stdio: 'ignore' });
     const traced: { step: string; microseconds: number }[] = [];

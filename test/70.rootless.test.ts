@@ -72,6 +72,19 @@ describeAsRoot('rootless (as uid 65534)', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('root data\n');
   });
 
+  it('nice: raising it needs no privilege, lowering it is refused and the step named', async () => {
+    const r = await runAsNobody(pkg, `
+      const raised = nsbox.spawnIsolated('/bin/ps', ['-e', '-o', 'ni='], { user: true, rootfs: ${JSON.stringify(rootfs.dir)}, nice: 5 });
+      let text = ''; raised.stdout.on('data', (d) => (text += d));
+      await raised.exited;
+      const lowered = nsbox.spawnIsolated('/bin/true', [], { user: true, rootfs: ${JSON.stringify(rootfs.dir)}, nice: -1, stdio: 'ignore' });
+      const err = await lowered.exited.catch((e) => e);
+      out({ niceness: text.trim().split(/\\s+/), code: err.code, step: err.step });
+    `);
+    expect(r.stderr).toBe('');
+    expect(outputs(r)).toEqual([{ niceness: ['5', '5'], code: 'EACCES', step: 'set niceness to -1' }]);
+  });
+
   it('signals and teardown work from the unprivileged parent', async () => {
     const r = await runAsNobody(pkg, `
       const fs = require('fs');

@@ -73,6 +73,13 @@ describeAsRoot('nsbox run', () => {
     expect(r.stdout).toMatch(/^ro\nNoNewPrivs:\s+1\n$/);
   });
 
+  it('--nice: the sandbox runs at that niceness; out of range is bad usage', async () => {
+    expect(await cli(['run', '--rootfs', rootfs.dir, '--nice', '9', '--', '/bin/ps', '-e', '-o', 'ni='])).toMatchObject({ code: 0, stdout: '  9\n  9\n' });
+    const bad = await cli(['run', '--nice', '99', '--', 'true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"nice" is out of range/);
+  });
+
   it('stdin reaches the command', async () => {
     expect((await cli(['run', '--', 'sh', '-c', 'read line; echo "got $line"'], 'hello\n')).stdout).toBe('got hello\n');
   });

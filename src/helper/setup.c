@@ -1,6 +1,7 @@
 #include "setup.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ static int run_step(const struct step *step, struct failure *f) {
       return setdomainname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "setdomainname") : 0;
     case NSBOX_OP_TIME_NS: return namespaces_time(step, f);
     case NSBOX_OP_JOIN_NS: return namespaces_join(step, f);
+    case NSBOX_OP_SETPRIORITY:
+      return setpriority(PRIO_PROCESS, 0, (int32_t)step->a) < 0 ? fail(f, "setpriority") : 0;
     default:
       errno = EINVAL;
       return fail(f, "plan");

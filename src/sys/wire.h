@@ -47,6 +47,7 @@ enum nsbox_op {
   NSBOX_OP_TIME_NS = 13,    /* offsets, as /proc/self/timens_offsets reads them: unshare(CLONE_NEWTIME) */
   NSBOX_OP_JOIN_NS = 14,    /* path of a namespace file; a = nstype: setns, in the helper itself */
   NSBOX_OP_IFACE_UP = 15,   /* ifname, IPv4 address (dotted); a = prefix length: address it, bring it up */
+  NSBOX_OP_SETPRIORITY = 16, /* no strings; a = niceness (int32): for the helper and all it starts */
 };
 
 #define NSBOX_IN_ROOT 0x1u

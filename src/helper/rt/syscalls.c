@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,6 +82,7 @@ int mount(const char *source, const char *target, const char *fstype, unsigned l
 int umount2(const char *target, int flags) { return (int)SYS3(SYS_umount2, target, flags, 0); }
 int sethostname(const char *name, size_t len) { return (int)SYS3(SYS_sethostname, name, len, 0); }
 int setdomainname(const char *name, size_t len) { return (int)SYS3(SYS_setdomainname, name, len, 0); }
+int setpriority(__priority_which_t which, id_t who, int prio) { return (int)SYS3(SYS_setpriority, which, who, prio); }
 int unshare(int flags) { return (int)SYS3(SYS_unshare, flags, 0, 0); }
 int setns(int fd, int nstype) { return (int)SYS3(SYS_setns, fd, nstype, 0); }
 int socket(int domain, int type, int protocol) { return (int)SYS3(SYS_socket, domain, type, protocol); }
