@@ -97,7 +97,10 @@ export class IsolatedProcess extends EventEmitter {
   signalCode: NodeJS.Signals | null = null;
   /** True once `kill()` has delivered a signal. */
   killed = false;
-  /** Resolves when the command has ended and nothing of the namespace is left alive; rejects if it never ran. */
+  /**
+   * Resolves when the command has ended, nothing of the namespace is left alive, and its output
+   * pipes have been read to the end (with 'close'); rejects if it never ran.
+   */
   readonly exited: Promise<ExitResult>;
 
   #watch: NativeWatch | undefined;
@@ -277,7 +280,6 @@ export class IsolatedProcess extends EventEmitter {
       this.exitCode = result.code;
       this.signalCode = result.signal;
       this.emit('exit', result.code, result.signal);
-      this.#settle(() => this.#resolve(result));
     }
     this.#maybeClose();
   }
@@ -316,6 +318,9 @@ export class IsolatedProcess extends EventEmitter {
   #maybeClose(): void {
     if (!this.#exit || this.#openStreams > 0) return;
     this.#openStreams = -1; // once
+    // `exited` waits for the output pipes too: whoever awaits it may use what they collected.
+    const exit = this.#exit;
+    if (!this.#failed) this.#settle(() => this.#resolve(exit));
     this.emit('close', this.#exit.code, this.#exit.signal);
   }
 }

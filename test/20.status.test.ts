@@ -23,6 +23,20 @@ describeAsRoot('exit status', () => {
     expect(await run('sh', ['-c', `exit ${n}`])).toMatchObject({ code: n, signal: null });
   });
 
+  it('exited resolves only once the piped output has been read to the end', async () => {
+    for (const init of [true, false]) {
+      const child = spawnIsolated('sh', ['-c', 'echo out; head -c 60000 /dev/zero; echo err >&2'], { init });
+      let out = 0;
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.length));
+      child.stderr?.on('data', (d: Buffer) => (err += d));
+      // Hold the loop until the command is long gone: its exit and its output then wait together.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect([out, err]).toEqual([60004, 'err\n']);
+    }
+  });
+
   it('a command killed by SIGSEGV inside reports the signal, although PID 1 cannot die of it', async () => {
     const r = await run('sh', ['-c', 'kill -SEGV $$']);
     expect(r).toMatchObject({ code: null, signal: 'SIGSEGV' });

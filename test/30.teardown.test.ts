@@ -74,6 +74,27 @@ describeAsRoot('reaping and teardown', () => {
     expect(await waitFor(() => !fs.existsSync(`/proc/${released.pid}`) || /\) Z/.test(fs.readFileSync(`/proc/${released.pid}/stat`, 'utf8')), 1000)).toBe(true);
   });
 
+  it('a burst of exits reaches JavaScript at most 16 a turn of the loop, so timers run in between', async () => {
+    const children = Array.from({ length: 40 }, () => spawnIsolated('sleep', ['10'], { stdio: 'ignore' }));
+    await Promise.all(children.map((c) => new Promise((resolve) => c.once('spawn', resolve))));
+    for (const child of children) child.kill('SIGKILL');
+    // Hold the loop while they die: all 40 exits are then waiting at once.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    let turn = 0;
+    const tick = (): void => {
+      turn++;
+      immediate = setImmediate(tick);
+    };
+    let immediate = setImmediate(tick);
+    const exitsPerTurn = new Map<number, number>();
+    for (const child of children) child.on('exit', () => exitsPerTurn.set(turn, (exitsPerTurn.get(turn) ?? 0) + 1));
+    await Promise.all(children.map((c) => c.exited));
+    clearImmediate(immediate);
+    expect([...exitsPerTurn.values()].reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...exitsPerTurn.values())).toBeLessThanOrEqual(16);
+    expect(exitsPerTurn.size).toBeGreaterThanOrEqual(3);
+  });
+
   it.each([
     ['with init', true],
     ['without init', false],

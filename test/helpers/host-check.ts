@@ -12,6 +12,16 @@ let before: HostSnapshot;
 
 beforeAll(async () => {
   if (isRoot) await spawnIsolated('true', [], { stdio: 'ignore' }).exited;
+  // Handles of whatever ran before (the helpers' own child processes) close on later turns of
+  // the loop: look once the fd count has held still for a few turns.
+  let last = -1;
+  let still = 0;
+  await waitFor(() => {
+    const fds = openFds();
+    still = fds === last ? still + 1 : 0;
+    last = fds;
+    return still >= 3;
+  }, 1000, 20);
   before = snapshot();
 });
 
