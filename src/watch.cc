@@ -39,13 +39,12 @@ struct State {
   State* next = nullptr;
 };
 
-// All sandboxes of one Node environment (the main thread, or a worker) are watched through one
-// epoll set, itself one uv_poll handle of that environment's loop. Per spawn this costs two
+// All sandboxes of one thread (the main thread, or a worker's) are watched through one epoll
+// set, itself one uv_poll handle of that thread's loop. Per spawn this costs two
 // epoll_ctl calls to add and two to remove, where a uv_poll per fd cost about ten syscalls and
 // its handle bookkeeping, all on Node's thread. There is one poller per thread (per loop), not per
 // load of the addon: jest, for one, loads it afresh for every test file in the same process.
 struct Poller {
-  napi_env env = nullptr;
   uv_poll_t handle;
   int epfd = -1;
   int refs = 0;         // live sandboxes that keep the loop alive
@@ -267,7 +266,6 @@ Poller* PollerOf(napi_env env) {
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return nullptr;
   Poller* p = new Poller();
-  p->env = env;
   p->epfd = epfd;
   int rc = uv_poll_init(loop, &p->handle, epfd);
   if (rc != 0) {
