@@ -57,4 +57,24 @@ describeAsRoot('worker threads', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ pids: 3, alive: [] });
   });
+
+  it("each thread watches its own sandboxes: a worker ending leaves the main thread's alone", async () => {
+    const r = await runMain(`
+      const { Worker } = require('worker_threads');
+      const { spawnIsolated } = require(${JSON.stringify(DIST)});
+      const mine = spawnIsolated('sh', ['-c', 'sleep 0.5; exit 7'], { stdio: 'ignore' });
+      const w = new Worker(\`
+        const { parentPort } = require('worker_threads');
+        const { spawnIsolated } = require(${JSON.stringify(DIST)});
+        Promise.all([1, 2, 3].map(() => spawnIsolated('true', [], { stdio: 'ignore' }).exited)).then((all) => {
+          spawnIsolated('sleep', ['100'], { stdio: 'ignore' }).on('spawn', () => parentPort.postMessage(all.map((x) => x.code)));
+        });
+      \`, { eval: true });
+      w.on('message', (codes) => { console.log(JSON.stringify({ worker: codes })); w.terminate(); });
+      w.on('exit', () => mine.exited.then((x) => console.log(JSON.stringify({ main: x }))));
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ worker: [0, 0, 0] }, { main: { code: 7, signal: null } }]);
+  });
 });
