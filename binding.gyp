@@ -15,6 +15,7 @@
         "src/helper/plan.c",
         "src/helper/setup.c",
         "src/helper/mounts.c",
+        "src/helper/readonly.c",
         "src/helper/command.c",
         "src/helper/init.c",
         "src/helper/report.c",
@@ -56,6 +57,7 @@
         "src/primitives.cc",
         "src/helper_image.cc",
         "src/userns.cc",
+        "src/request.cc",
         "src/network.cc",
         "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
       ],

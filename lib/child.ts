@@ -7,11 +7,12 @@ import os from 'os';
 import type { Readable, Writable } from 'stream';
 import { WIRE } from './constants';
 import { AbortError, NsboxError, systemError } from './errors';
-import { execInSandbox, type ExecOptions } from './exec';
+import { spawnError, type CloneTrier } from './failure';
 import { namespaces } from './namespaces';
 import type { NativeWatch } from './native';
 import { signalNumber } from './options';
-import type { Plan } from './plan';
+import type { SpawnRequest } from './request';
+import { SETUP_STATE, notReady, type SetupState, type SetupTracked } from './setup-state';
 import { type StdioStream } from './stdio';
 
 /** How the command ended: an exit code, or the signal that killed it. */
@@ -20,36 +21,29 @@ export interface ExitResult {
   signal: NodeJS.Signals | null;
 }
 
-/** What spawn.ts hands the handle when it starts. */
+/** Options of {@link IsolatedProcess.exec} (defined in exec.ts; only passed through here). */
+export type EnterOptions = object;
+
+/** Runs another command in a sandbox; given by the module that made the handle (exec.ts). */
+export type Enter = (sandbox: IsolatedProcess, command: string, args: readonly string[] | undefined, options: EnterOptions | undefined) => IsolatedProcess;
+
+/** What sandbox.ts hands the handle when it is made. */
 export interface ChildStart {
   spawnargs: string[];
-  plan: Plan;
+  request: SpawnRequest;
   init: boolean;
   killSignal: number;
-  pid: number | undefined;
-  pidfd: number | undefined;
   stdio: StdioStream[];
-  /** Creates the native watch, given the event callback. */
-  watch: ((onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch) | undefined;
-  /** Set when the spawn failed before anything ran. */
-  error: Error | undefined;
-  /** Words for a refused namespace creation, naming the kind the kernel refuses. */
-  describeRefusal?: () => string;
+  enter: Enter;
+  tryClone: CloneTrier;
 }
 
-/** Words (and path) for each failure before the helper ran its plan (NSBOX_START_* in wire.h). */
-const START_STAGES: Readonly<Record<number, readonly [string, string?]>> = {
-  1: ['pass the stdio and control file descriptors'],
-  2: ['write /proc/self/setgroups', '/proc/self/setgroups'],
-  3: ['write the uid map', '/proc/self/uid_map'],
-  4: ['write the gid map', '/proc/self/gid_map'],
-  5: ['raise ambient capabilities for the user namespace'],
-  6: ['start the nsbox helper'],
-  7: ['enter the namespaces to join'],
-  8: ['create the namespaces'],
-};
-
-const UNSHARE_STAGE = 8;
+/** What the addon's spawn gave: the sandbox's PID 1, and how to watch it. */
+export interface Attached {
+  pid: number;
+  pidfd: number;
+  watch: (onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
+}
 
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
@@ -68,18 +62,27 @@ function fromWaitStatus(status: number): ExitResult {
   return sig === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: signalName(sig) };
 }
 
+/** The exit code the init leaves for a command's wait status (src/helper/init.c, exit_like). */
+function initExitCode(status: number): number {
+  const sig = status & 0x7f;
+  return sig === 0 ? (status >> 8) & 0xff : (128 + sig) & 0xff;
+}
+
+/** The longest `stop()` grace period: what setTimeout can wait for. */
+const MAX_GRACE_MS = 2 ** 31 - 1;
+
 /**
  * A command running as (or under) PID 1 of its own namespaces.
  *
- * Events, as `ChildProcess`: `spawn` (the command was executed), `exit (code, signal)`,
- * `close (code, signal)` (after `exit` and the end of every stdio stream), `error (err)` (the
- * sandbox could not be set up, the command could not be executed, or the AbortSignal fired),
- * and with the `trace` option, `trace ({ step, microseconds })` for each setup step.
+ * Events, as `ChildProcess`: `spawn` (the sandbox is set up and the command was executed),
+ * `exit (code, signal)`, `close (code, signal)` (after `exit` and the end of every stdio stream),
+ * `error (err)` (the sandbox could not be set up, the command could not be executed, or the
+ * AbortSignal fired), and with the `trace` option, `trace ({ step, microseconds })` for each
+ * setup step. As with `ChildProcess`, an `error` nobody listens for (and nobody awaits `exited`
+ * for) is thrown.
  */
-export class IsolatedProcess extends EventEmitter {
-  /** Host pid of the namespace's PID 1 (the init, or the command with `init: false`). */
-  readonly pid: number | undefined;
-  /** A pidfd of that process, valid until `exit`; `undefined` afterwards. */
+export class IsolatedProcess extends EventEmitter implements SetupTracked {
+  /** A pidfd of the namespace's PID 1, valid until `exit`; `undefined` before and afterwards. */
   pidfd: number | undefined;
   /** Writable end of the command's stdin, with `stdio[0] === 'pipe'`. */
   readonly stdin: Writable | null;
@@ -97,47 +100,50 @@ export class IsolatedProcess extends EventEmitter {
   signalCode: NodeJS.Signals | null = null;
   /** True once `kill()` has delivered a signal. */
   killed = false;
-  /**
-   * Resolves when the command has ended, nothing of the namespace is left alive, and its output
-   * pipes have been read to the end (with 'close'); rejects if it never ran.
-   */
-  readonly exited: Promise<ExitResult>;
 
+  #pid: number | undefined;
   #watch: NativeWatch | undefined;
-  #plan: Plan;
+  #request: SpawnRequest;
   #init: boolean;
   #killSignal: number;
-  #describeRefusal: (() => string) | undefined;
+  #enter: Enter;
+  #tryClone: CloneTrier;
+  #exited: Promise<ExitResult>;
+  #observed = false;
   #resolve!: (r: ExitResult) => void;
   #reject!: (e: Error) => void;
   #settled = false;
   #spawned = false;
   #failed = false;
   #commandStatus: number | undefined;
+  /** The signal of a kill() that ended the sandbox before its command ran. */
+  #killedEarly: NodeJS.Signals | undefined;
   #exit: ExitResult | undefined;
   #openStreams = 0;
   #cleanups: (() => void)[] = [];
+  #setUpWaiters: ((ready: boolean) => void)[] = [];
+  /** Set while the start waits for another sandbox's setup (sandbox.ts): calling it gives up. */
+  #cancelStart: (() => void) | undefined;
 
   /** @internal Use `spawnIsolated`. */
   constructor(start: ChildStart) {
     super();
     this.spawnargs = start.spawnargs;
-    this.#plan = start.plan;
+    this.#request = start.request;
     this.#init = start.init;
     this.#killSignal = start.killSignal;
-    this.#describeRefusal = start.describeRefusal;
-    this.pid = start.pid;
-    this.pidfd = start.pidfd;
+    this.#enter = start.enter;
+    this.#tryClone = start.tryClone;
     this.stdio = start.stdio;
     this.stdin = (start.stdio[0] as Writable | null) ?? null;
     this.stdout = (start.stdio[1] as Readable | null) ?? null;
     this.stderr = (start.stdio[2] as Readable | null) ?? null;
-    this.exited = new Promise<ExitResult>((resolve, reject) => {
+    this.#exited = new Promise<ExitResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    // A caller who only listens for 'error' must not also get an unhandled rejection.
-    this.exited.catch(() => undefined);
+    // Rejections reach whoever awaits `exited`, or else the 'error' event: never both unhandled.
+    this.#exited.catch(() => undefined);
     for (const stream of this.stdio) {
       if (!stream) continue;
       this.#openStreams++;
@@ -146,19 +152,51 @@ export class IsolatedProcess extends EventEmitter {
         this.#maybeClose();
       });
     }
-    if (start.error) {
-      const err = start.error;
-      process.nextTick(() => this.#fail(err, true));
-      return;
-    }
+  }
+
+  /** Host pid of the namespace's PID 1 (the init, or the command with `init: false`); undefined until it is started. */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  /**
+   * Resolves when the command has ended, nothing of the sandbox is left alive, and its output
+   * pipes have been read to the end (with 'close'). Rejects when the sandbox could not be set up,
+   * the command could not be executed, or the AbortSignal fired. A `kill()` before the command
+   * ran resolves it with that signal, as ChildProcess reports a child killed before its exec.
+   */
+  get exited(): Promise<ExitResult> {
+    this.#observed = true;
+    return this.#exited;
+  }
+
+  /** @internal The addon started the sandbox (for `request`): watch it. */
+  attach(started: Attached, request: SpawnRequest): void {
+    this.#cancelStart = undefined;
+    this.#request = request;
+    this.#pid = started.pid;
+    this.pidfd = started.pidfd;
     try {
-      this.#watch = start.watch?.((kind, ...args) => this.#onEvent(kind, args));
+      this.#watch = started.watch((kind, ...args) => this.#onEvent(kind, args));
     } catch (e) {
       // The addon could not watch it, so it has already ended the sandbox: report, leak nothing.
       for (const stream of this.stdio) stream?.destroy();
       this.pidfd = undefined;
       process.nextTick(() => this.#fail(e as Error, true));
     }
+  }
+
+  /** @internal The sandbox could not be started: nothing ran. */
+  startFailed(err: Error, request?: SpawnRequest): void {
+    this.#cancelStart = undefined;
+    if (request) this.#request = request;
+    for (const stream of this.stdio) stream?.destroy();
+    process.nextTick(() => this.#fail(err, true));
+  }
+
+  /** @internal The start waits; `cancel` gives it up (kill() or abort meanwhile). */
+  waitsToStart(cancel: () => void): void {
+    this.#cancelStart = cancel;
   }
 
   /** @internal Arranges `killSignal` after `ms` milliseconds. */
@@ -170,52 +208,91 @@ export class IsolatedProcess extends EventEmitter {
   /** @internal Kills the sandbox when `signal` aborts; `exited` then rejects with an AbortError. */
   abortOn(signal: AbortSignal): void {
     const onAbort = (): void => {
-      this.kill(this.#killSignal);
-      this.#fail(new AbortError(signal.reason), false);
+      const err = new AbortError(signal.reason);
+      if (this.#cancelStart) this.#giveUpStart();
+      else this.kill(this.#killSignal);
+      this.#fail(err, false);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     this.#cleanups.push(() => signal.removeEventListener('abort', onAbort));
   }
 
+  /** @internal See setup-state.ts. */
+  [SETUP_STATE](): SetupState {
+    if (this.#exit || this.#failed) return 'ended';
+    return this.#spawned ? 'ready' : 'pending';
+  }
+
+  /** @internal See setup-state.ts. */
+  whenSetUp(onDecided: (ready: boolean) => void): void {
+    const state = this[SETUP_STATE]();
+    if (state === 'pending') this.#setUpWaiters.push(onDecided);
+    else onDecided(state === 'ready');
+  }
+
   /**
    * Sends a signal to the namespace's PID 1. With the default init, it forwards the signal to the
-   * command; SIGKILL ends the whole namespace at once. Returns false if the sandbox has exited.
+   * command (one sent during setup reaches the command as it starts); SIGKILL ends the whole
+   * namespace at once. Without the init, a signal sent during setup ends the sandbox (a PID 1
+   * would ignore it). Returns false if the sandbox has exited.
    */
   kill(signal: NodeJS.Signals | number = this.#killSignal): boolean {
     const n = signalNumber(signal);
-    if (!this.#watch) return false;
-    const err = this.#watch.kill(n);
+    if (this.#exit) return false;
+    if (!this.#watch) {
+      if (!this.#cancelStart) return false;
+      if (n === 0) return true;
+      this.killed = true;
+      this.#killedEarly = signalName(n);
+      this.#giveUpStart();
+      return true;
+    }
+    const early = n !== 0 && !this.#spawned && !this.#init;
+    const err = this.#watch.kill(early ? os.constants.signals.SIGKILL : n);
     if (err === os.constants.errno.ESRCH) return false;
     if (err !== 0) throw systemError({ errno: err, syscall: 'pidfd_send_signal' }, { step: `send signal ${n}` });
-    this.killed = true;
+    if (early) this.#killedEarly = signalName(n);
+    if (n !== 0) this.killed = true;
     return true;
   }
 
   /**
    * Runs another command inside this sandbox's namespaces (all of them, or those named in
    * `options.namespaces`), like `nsenter --target` or `docker exec`, and returns its handle. It sees
-   * the sandbox's root, `/proc`, hostname and network. Needs Linux 5.8+ (setns with a pidfd).
+   * the sandbox's root, `/proc`, hostname and network. Called before the sandbox is set up, it
+   * waits for that (the handle exists at once; its `pid` comes with the start).
    * @example const ps = sandbox.exec('ps', ['aux']); await ps.exited;
    */
-  exec(command: string, args?: readonly string[], options?: ExecOptions): IsolatedProcess {
-    return execInSandbox(this, command, args, options);
+  exec(command: string, args?: readonly string[], options?: EnterOptions): IsolatedProcess {
+    return this.#enter(this, command, args, options);
   }
 
-  /** The namespaces of the sandbox's PID 1 (see `namespaces()`); throws once it has exited. */
+  /**
+   * The namespaces of the sandbox's PID 1 (see `namespaces()`). Throws `ERR_NSBOX_NOT_READY`
+   * before the setup has finished (wait for 'spawn'), ESRCH once it has exited.
+   */
   namespaces(): ReturnType<typeof namespaces> {
-    if (this.pid === undefined || this.pidfd === undefined) {
+    const state = this[SETUP_STATE]();
+    if (state === 'pending') throw notReady('read the namespaces of a sandbox');
+    if (state === 'ended' || this.#pid === undefined) {
       throw systemError({ errno: os.constants.errno.ESRCH, syscall: 'readlink' }, { step: 'read the namespaces of a sandbox that is not running' });
     }
-    return namespaces(this.pid);
+    return namespaces(this.#pid);
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs` (default 5000) if it is still alive; resolves with the exit. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (default 5000, 0 to 2**31 - 1) if it is still alive;
+   * resolves with the exit.
+   */
   async stop(graceMs = 5000): Promise<ExitResult> {
+    if (typeof graceMs !== 'number' || !Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
+      throw Object.assign(new RangeError(`The value of "graceMs" is out of range. It must be an integer from 0 to ${MAX_GRACE_MS}. Received ${String(graceMs)}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
     if (this.#exit) return this.#exit;
     this.kill('SIGTERM');
     const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
     try {
-      return await this.exited;
+      return await this.#exited;
     } finally {
       clearTimeout(timer);
     }
@@ -231,13 +308,23 @@ export class IsolatedProcess extends EventEmitter {
     this.#watch?.ref();
   }
 
+  #giveUpStart(): void {
+    const cancel = this.#cancelStart;
+    this.#cancelStart = undefined;
+    cancel?.();
+    this.#onExit(0, 0);
+  }
+
   #onEvent(kind: string, args: (number | string)[]): void {
     if (kind === 'report') {
+      // Once the command runs, only the exit status may come: anything else would be the
+      // command's own writing, had it got hold of the report pipe.
+      if (this.#spawned) return;
       const [type, step, errno, value, syscall] = args as [number, number, number, number, string];
-      if (type === WIRE.report.error) this.#setupFailed(step, errno, syscall, value);
+      if (type === WIRE.report.error) this.#fail(spawnError(this.#request, step >= 0 ? { errno, syscall, step } : { errno, syscall, stage: value }, this.#tryClone), true);
       else if (type === WIRE.report.spawned) this.#markSpawned();
       else if (type === WIRE.report.exit) this.#commandStatus = value;
-      else if (type === WIRE.report.trace) this.emit('trace', { step: this.#plan.steps[step]?.describe ?? String(step), microseconds: value });
+      else if (type === WIRE.report.trace) this.emit('trace', { step: this.#request.plan.steps[step]?.describe ?? String(step), microseconds: value });
     } else if (kind === 'eof') {
       // Without init the report pipe closes at the command's exec: no error record means it ran.
       if (!this.#init && !this.#failed) this.#markSpawned();
@@ -248,32 +335,29 @@ export class IsolatedProcess extends EventEmitter {
     }
   }
 
-  /** A failed plan step, or (step -1) a failure before the plan ran, `stage` saying where. */
-  #setupFailed(stepIndex: number, errno: number, syscall: string, stage: number): void {
-    const step = this.#plan.steps[stepIndex];
-    const start = step ? undefined : stage === UNSHARE_STAGE ? [this.#describeRefusal?.() ?? 'create the namespaces'] : START_STAGES[stage];
-    const err = systemError(
-      { errno, syscall },
-      { step: step?.describe ?? start?.[0] ?? `start the sandbox (${syscall})`, stepIndex: step ? stepIndex : undefined, path: step?.path ?? start?.[1] },
-    );
-    this.#fail(err, true);
-  }
-
   #markSpawned(): void {
-    if (this.#spawned) return;
+    if (this.#spawned || this.#failed) return;
     this.#spawned = true;
     this.emit('spawn');
+    for (const waiter of this.#setUpWaiters.splice(0)) waiter(true);
+  }
+
+  #result(siCode: number, siStatus: number): ExitResult {
+    if (this.#killedEarly && !this.#spawned) return { code: null, signal: this.#killedEarly };
+    // The init's record of the command's status counts only if the init's own exit agrees with it.
+    const status = this.#commandStatus;
+    if (status !== undefined && siCode === CLD_EXITED && initExitCode(status) === siStatus) return fromWaitStatus(status);
+    if (siCode === CLD_EXITED) return { code: siStatus, signal: null };
+    if (siCode === CLD_KILLED || siCode === CLD_DUMPED) return { code: null, signal: signalName(siStatus) };
+    return { code: null, signal: null };
   }
 
   #onExit(siCode: number, siStatus: number): void {
     this.#watch = undefined;
     this.pidfd = undefined;
-    let result: ExitResult;
-    if (this.#commandStatus !== undefined) result = fromWaitStatus(this.#commandStatus);
-    else if (siCode === CLD_EXITED) result = { code: siStatus, signal: null };
-    else if (siCode === CLD_KILLED || siCode === CLD_DUMPED) result = { code: null, signal: signalName(siStatus) };
-    else result = { code: null, signal: null };
+    const result = this.#result(siCode, siStatus);
     this.#exit = result;
+    for (const waiter of this.#setUpWaiters.splice(0)) waiter(false);
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#flushStdio();
     if (!this.#failed) {
@@ -288,11 +372,14 @@ export class IsolatedProcess extends EventEmitter {
   #fail(err: Error, fatal: boolean): void {
     if (err instanceof NsboxError) err.spawnargs = this.spawnargs;
     if (fatal) this.#failed = true;
+    for (const waiter of this.#setUpWaiters.splice(0)) waiter(false);
     if (this.#settled) return;
-    if (this.listenerCount('error') > 0) this.emit('error', err);
     this.#settle(() => this.#reject(err));
-    if (fatal && this.#watch === undefined) {
+    // As ChildProcess: an 'error' nobody handles is thrown (unless `exited` is awaited).
+    if (this.listenerCount('error') > 0 || !this.#observed) this.emit('error', err);
+    if (fatal && this.#watch === undefined && !this.#exit) {
       this.#exit = { code: null, signal: null };
+      for (const cleanup of this.#cleanups.splice(0)) cleanup();
       this.#maybeClose();
     }
   }

@@ -99,12 +99,30 @@ export const UMOUNT_FLAGS: Readonly<Record<UmountFlag, number>> = {
   nofollow: 0x8,
 };
 
-/** The plan wire format shared with src/sys/wire.h. */
+/** The wire formats shared with src/sys/wire.h (test/05.wire.test.ts checks every value). */
 export const WIRE = {
   magic: 0x6e73626f,
-  version: 1,
-  options: { init: 0x1, setsid: 0x2, dieWithParent: 0x4, becomeRoot: 0x8, foreground: 0x10, inheritEnv: 0x20, trace: 0x40, noNewPrivs: 0x80 },
-  op: { mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12, timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16 },
+  version: 2,
+  options: {
+    init: 0x1, setsid: 0x2, dieWithParent: 0x4, becomeRoot: 0x8, foreground: 0x10, inheritEnv: 0x20, trace: 0x40, noNewPrivs: 0x80,
+    waitParent: 0x100, subreaper: 0x200,
+  },
+  op: {
+    mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12,
+    timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16, readonly: 17,
+  },
   inRoot: 0x1,
   report: { error: 1, spawned: 2, exit: 3, trace: 4 },
+  spawn: {
+    magic: 0x6e737370,
+    version: 1,
+    headerSize: 40,
+    strings: 5,
+    options: { dieWithParent: 0x1, inheritEnv: 0x2, mapsByChild: 0x4, mapsByParent: 0x8, joinAsRoot: 0x10, veth: 0x20 },
+  },
+  start: {
+    fds: 1, setgroups: 2, uidMap: 3, gidMap: 4, caps: 5, exec: 6, join: 7, unshare: 8, request: 9, pipes: 10, image: 11, clone: 12, veth: 13,
+    helper: 14, joinRoot: 15, command: 16,
+  },
+  stdio: { pipe: -1, ignore: -2 },
 } as const;

@@ -9,8 +9,8 @@ import type { IsolatedProcess } from './child';
 import { CLONE_FLAGS, NAMESPACES, type Namespace } from './constants';
 import { invalidArgValue, systemError } from './errors';
 import { namespaces } from './namespaces';
-import { resolveOptions, type InternalOptions, type IsolatedOptions } from './options';
-import { startSandbox, type Joins } from './spawn';
+import { resolveOptions, type IsolatedOptions, type ResolvedOptions } from './options';
+import { startSandbox, type Joins } from './sandbox';
 
 /** Options of {@link IsolatedProcess.exec}: those of `spawnIsolated` that make sense inside a sandbox. */
 export interface ExecOptions
@@ -31,8 +31,9 @@ export interface EnterableSandbox {
  * Starts `command` in the namespaces of a running sandbox. The new process is a child of a
  * helper of its own (outside the sandbox's PID namespace, so the command is the helper's only
  * child in it): it has the sandbox's root, `/proc`, hostname and network, and its own status.
+ * While the sandbox is still being set up, the start waits for that.
  */
-export function execInSandbox(sandbox: EnterableSandbox, command: string, args: readonly string[] = [], options: ExecOptions = {}): IsolatedProcess {
+export function execInSandbox(sandbox: IsolatedProcess, command: string, args: readonly string[] = [], options: ExecOptions = {}): IsolatedProcess {
   if (typeof options !== 'object' || options === null) throw invalidArgValue('options', 'must be an object');
   for (const key of Object.keys(options)) {
     if (!EXEC_OPTIONS.has(key)) throw Object.assign(new TypeError(`Unknown exec option "${key}" (known: ${[...EXEC_OPTIONS].join(', ')})`), { code: 'ERR_NSBOX_UNKNOWN_OPTION' });
@@ -44,24 +45,35 @@ export function execInSandbox(sandbox: EnterableSandbox, command: string, args: 
   // Nothing new is created: the helper only joins, then forks the command (setns into a PID
   // namespace applies to children), so init stays on.
   const enter = kinds ?? NAMESPACES;
-  // The helper enters the time and mount namespaces itself, by /proc path, in that order: the
-  // clone child cannot enter a time namespace, and after the mount one /proc is the sandbox's.
-  const helperJoins: { kind: 'time' | 'mount'; file: string }[] = [];
-  const pid = sandbox.pid ?? 0;
-  if (enter.includes('time') && differs(`/proc/${pid}/ns/time_for_children`, '/proc/self/ns/time')) {
-    helperJoins.push({ kind: 'time', file: `/proc/${pid}/ns/time_for_children` });
-  }
-  if (enter.includes('mount') && differs(`/proc/${pid}/ns/mnt`, '/proc/self/ns/mnt')) helperJoins.push({ kind: 'mount', file: `/proc/${pid}/ns/mnt` });
-  const internal: InternalOptions = { helperJoins };
   const o = resolveOptions(command, args, {
     ...rest,
     ...(cwd === undefined ? {} : { cwd: path.posix.resolve('/', cwd) }),
-    ...internal,
     pid: false,
     mount: false,
     init: true,
   } as IsolatedOptions);
-  return startSandbox(command, args, o, () => joinsOf(sandbox, enter.filter((k) => k !== 'mount' && k !== 'time')));
+  return startSandbox(command, args, o, {
+    after: [sandbox],
+    joins: () => joinsOf(sandbox, enter.filter((k) => k !== 'mount' && k !== 'time')),
+    enter: execInSandbox as (s: IsolatedProcess, c: string, a: readonly string[] | undefined, x: object | undefined) => IsolatedProcess,
+    refine: (resolved) => ({ ...resolved, helperJoins: helperJoinsOf(sandbox, enter) }),
+  });
+}
+
+/**
+ * The namespaces the helper enters itself, by /proc path, in this order: the time namespace (the
+ * clone child cannot: it shares Node's memory) and the mount one (after it, /proc is the
+ * sandbox's). Only those that differ from ours: entering the host's own time namespace needs
+ * privilege a rootless caller lacks. Decided at the start, once the sandbox is set up.
+ */
+function helperJoinsOf(sandbox: EnterableSandbox, enter: readonly Namespace[]): ResolvedOptions['helperJoins'] {
+  const joins: ResolvedOptions['helperJoins'] = [];
+  const pid = sandbox.pid ?? 0;
+  if (enter.includes('time') && differs(`/proc/${pid}/ns/time_for_children`, '/proc/self/ns/time')) {
+    joins.push({ kind: 'time', file: `/proc/${pid}/ns/time_for_children` });
+  }
+  if (enter.includes('mount') && differs(`/proc/${pid}/ns/mnt`, '/proc/self/ns/mnt')) joins.push({ kind: 'mount', file: `/proc/${pid}/ns/mnt` });
+  return joins;
 }
 
 /** Whether two namespace files name different namespaces (false if either is missing). */
@@ -74,7 +86,7 @@ function differs(a: string, b: string): boolean {
 }
 
 /** One setns(pidfd) for every kind that differs from ours (the helper enters the time namespace). */
-function joinsOf(sandbox: EnterableSandbox, kinds: readonly Namespace[]): Joins | Error {
+function joinsOf(sandbox: EnterableSandbox, kinds: readonly Namespace[]): Joins | ReturnType<typeof systemError> {
   const { pid, pidfd } = sandbox;
   if (pid === undefined || pidfd === undefined) {
     return systemError({ errno: os.constants.errno.ESRCH, syscall: 'setns' }, { step: 'enter a sandbox that is not running' });
@@ -83,15 +95,15 @@ function joinsOf(sandbox: EnterableSandbox, kinds: readonly Namespace[]): Joins 
   try {
     theirs = namespaces(pid);
   } catch (e) {
-    return e as Error;
+    return e as ReturnType<typeof systemError>;
   }
   const mine = namespaces();
-  const joins: Joins = { pairs: [], opened: [] };
+  const joins: Joins = { joins: [], opened: [] };
   let flags = 0;
   for (const kind of kinds) {
     // Re-entering one's own user namespace is EINVAL; equal namespaces of other kinds cost nothing.
     if (theirs[kind] && theirs[kind]?.inode !== mine[kind]?.inode) flags |= CLONE_FLAGS[kind];
   }
-  if (flags !== 0) joins.pairs.push([pidfd, flags]); // setns(pidfd, 0) is EINVAL
+  if (flags !== 0) joins.joins.push({ fd: pidfd, nstype: flags }); // setns(pidfd, 0) is EINVAL
   return joins;
 }

@@ -6,7 +6,7 @@
 import path from 'path';
 import nodeGypBuild from 'node-gyp-build';
 import type { NativeFailure } from './errors';
-import type { UsernsRequest } from './userns';
+import type { SpawnFailure } from './failure';
 
 /** What `spawn` returns when the helper is running in its new namespaces. */
 export interface NativeSpawned {
@@ -28,17 +28,10 @@ export interface NativeWatch {
 
 /** The native addon (src/addon.cc). */
 export interface NativeBinding {
-  /** stdio entries: -1 pipe, -2 /dev/null, n >= 0 an fd of ours. */
-  /** joins: [fd, nstype] pairs the child setns()es into (a pidfd with several kinds, or a namespace file). */
-  spawn(
-    plan: Uint8Array,
-    cloneFlags: number,
-    stdio: number[],
-    dieWithParent: boolean,
-    userns?: UsernsRequest,
-    joins?: [number, number][],
-    veth?: { hostName: string; peerName: string; hostAddress: string; hostPrefix: number },
-  ): NativeSpawned | NativeFailure;
+  /** Carries out an encoded request (lib/request.ts); a failure names its `WIRE.start` stage. */
+  spawn(request: Uint8Array): NativeSpawned | SpawnFailure;
+  /** A pipe, both ends close-on-exec: [read, write]. */
+  pipe(): [number, number] | NativeFailure;
   /**
    * Watches a spawn: onEvent('report', type, step, errno, value, syscall) per helper report,
    * ('eof') when the report pipe closes before the exit, then ('exit', siCode, siStatus, commandStatus) once,

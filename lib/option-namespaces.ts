@@ -6,7 +6,8 @@
 import { NAMESPACES, type Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { optionalString } from './option-values';
-import type { JoinTarget, JoinableNamespace, ResolvedOptions, ResolvedVeth } from './options';
+import type { JoinTarget, JoinableNamespace, ResolvedVeth } from './options';
+import { isSetupTracked } from './setup-state';
 
 const HOST_NAME_MAX = 64;
 
@@ -47,6 +48,14 @@ export function veth(net: unknown): ResolvedVeth | undefined {
   };
 }
 
+function isFd(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 31;
+}
+
+function isPid(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 2 ** 31;
+}
+
 const JOINABLE: readonly JoinableNamespace[] = ['mount', 'uts', 'ipc', 'net', 'cgroup', 'time'];
 
 /** The `join` option as [kind, target] pairs, refusing kinds that cannot be joined at spawn. */
@@ -58,21 +67,21 @@ export function joinList(v: unknown): [JoinableNamespace, JoinTarget][] {
       throw invalidArgValue('join', `cannot join "${kind}" (joinable: ${JOINABLE.join(', ')}; for user and pid, use sandbox.exec())`);
     }
     const ok =
-      (typeof target === 'number' && Number.isInteger(target) && target > 0) ||
-      (typeof target === 'string' && target.startsWith('/')) ||
-      (typeof target === 'object' && target !== null && 'pidfd' in target);
+      (typeof target === 'number' && Number.isInteger(target) && target > 0 && target < 2 ** 31) ||
+      (typeof target === 'string' && target.startsWith('/') && !target.includes('\0')) ||
+      isSetupTracked(target) ||
+      (typeof target === 'object' && target !== null && isFd((target as JoinTarget & object).pidfd) && isPid((target as JoinTarget & object).pid));
     if (!ok) throw invalidArgType(`join.${kind}`, 'a sandbox, a pid or an absolute namespace file path', target);
     return [kind as JoinableNamespace, target as JoinTarget];
   });
 }
 
-/** The helper's own joins: internal (exec sets them), plus the time namespace of `join`. */
-export function helperJoins(internal: unknown, time: JoinTarget | undefined): ResolvedOptions['helperJoins'] {
-  const joins = Array.isArray(internal) ? [...(internal as ResolvedOptions['helperJoins'])] : [];
-  if (time === undefined) return joins;
+/** The time namespace file a `join.time` target names, for the helper to enter (at the start). */
+export function timeJoinFile(time: JoinTarget): string {
+  if (typeof time === 'string') return time;
   // For a process, the namespace its children get: an init of a time namespace lives outside it.
-  const pid = typeof time === 'number' ? time : typeof time === 'object' ? time.pid : undefined;
-  return [{ kind: 'time', file: typeof time === 'string' ? time : `/proc/${pid ?? 0}/ns/time_for_children` }, ...joins];
+  const pid = typeof time === 'number' ? time : time.pid;
+  return `/proc/${pid ?? 0}/ns/time_for_children`;
 }
 
 /** A hostname or domain name: 1 to 64 bytes. */

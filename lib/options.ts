@@ -7,7 +7,7 @@ import os from 'os';
 import path from 'path';
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
-import { helperJoins, joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
+import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
 import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
 
 /** How one of the command's fds is connected, as in `child_process`. */
@@ -198,10 +198,13 @@ export interface ResolvedOptions {
   cgroup: boolean;
   /** Namespaces the clone child setns() into, in order (all joinable kinds but time). */
   join: [Exclude<JoinableNamespace, 'time'>, JoinTarget][];
+  /** The time namespace to join, if any (the helper enters it: see `helperJoins`). */
+  timeJoin: JoinTarget | undefined;
   /**
    * Namespace files the helper itself enters, first thing, while the host's /proc still names
    * them: the time namespace (the clone child cannot enter one: it shares Node's memory) and, for
-   * exec, the mount namespace after it.
+   * exec, the mount namespace after it. Filled in at the start (sandbox.ts `refine`), when the
+   * sandboxes they name are set up.
    */
   helperJoins: { kind: 'time' | 'mount'; file: string }[];
   /** undefined: no time namespace; else the timens_offsets text ('' for none). */
@@ -234,13 +237,8 @@ export interface ResolvedOptions {
   killSignal: number;
 }
 
-/** Options only exec passes (not part of the public IsolatedOptions). */
-export interface InternalOptions {
-  helperJoins?: ResolvedOptions['helperJoins'];
-}
 
 const KNOWN: ReadonlySet<string> = new Set([
-  'helperJoins',
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'trace', 'signal', 'timeout', 'killSignal',
@@ -292,9 +290,13 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   const readonlyRoot = bool(o, 'readonlyRoot', false);
   if (readonlyRoot && rootfs === undefined) throw invalidArgValue('readonlyRoot', 'needs a rootfs');
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
-  const created = { mount, uts, ipc: bool(o, 'ipc', false), net: o.net !== undefined && o.net !== false, cgroup: bool(o, 'cgroup', false), time: timeOffsets !== undefined };
+  // One source for what is created: the conflict check and the result read the same values.
+  const ipc = bool(o, 'ipc', wanted?.has('ipc') ?? false);
+  const net = o.net === undefined ? (wanted?.has('net') ?? false) : o.net !== false;
+  const cgroup = bool(o, 'cgroup', wanted?.has('cgroup') ?? false);
+  const created = { mount, uts, ipc, net, cgroup, time: timeOffsets !== undefined };
   for (const kind of joined) {
-    if (created[kind]) throw invalidArgValue(`join.${kind}`, `conflicts with creating a ${kind} namespace (${kind}: true)`);
+    if (created[kind]) throw invalidArgValue(`join.${kind}`, `conflicts with creating a ${kind} namespace (${kind}: true, or listed in namespaces)`);
   }
   if (joined.has('mount') && (rootfs !== undefined || proc)) throw invalidArgValue('join.mount', 'cannot be combined with rootfs or proc (set proc: false)');
   const newSession = bool(o, 'newSession', true);
@@ -306,12 +308,13 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     pid,
     mount,
     uts,
-    ipc: bool(o, 'ipc', wanted?.has('ipc') ?? false),
-    net: o.net === undefined ? (wanted?.has('net') ?? false) : o.net !== false,
+    ipc,
+    net,
     veth: veth(o.net),
-    cgroup: bool(o, 'cgroup', wanted?.has('cgroup') ?? false),
+    cgroup,
     join: join.filter((j): j is [Exclude<JoinableNamespace, 'time'>, JoinTarget] => j[0] !== 'time'),
-    helperJoins: helperJoins(o.helperJoins, join.find(([kind]) => kind === 'time')?.[1]),
+    timeJoin: join.find(([kind]) => kind === 'time')?.[1],
+    helperJoins: [],
     timeOffsets,
     user,
     uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],

@@ -7,7 +7,7 @@
 import os from 'os';
 import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from './constants';
 import type { MountSpec, ResolvedOptions } from './options';
-import { usernsRequest, type UsernsRequest } from './userns';
+import type { UsernsRequest } from './userns';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -27,11 +27,9 @@ export interface PlanStep {
   path: string | undefined;
 }
 
-/** Everything the native side needs to start a sandbox. */
+/** What the helper runs inside the new namespaces (the request's second part, see request.ts). */
 export interface Plan {
-  cloneFlags: number;
-  /** Who writes the user namespace's maps, and what they say (none without `user`). */
-  userns: UsernsRequest | undefined;
+  /** `WIRE.options` bits. */
   options: number;
   steps: PlanStep[];
 }
@@ -99,11 +97,14 @@ function userMountSteps(spec: MountSpec): PlanStep[] {
     return [mountStep('tmpfs', spec.target, 'tmpfs', MS.nosuid | MS.nodev, data, `mount tmpfs on ${spec.target}`, true)];
   }
   const steps = [mountStep(spec.source, spec.target, '', MS.bind | MS.rec, '', `bind ${spec.source} on ${spec.target}`, true)];
-  if (spec.readonly) {
-    // A bind ignores MS_RDONLY on creation; it takes effect only through a remount.
-    steps.push(mountStep('', spec.target, '', MS.remount | MS.bind | MS.rdonly, '', `make ${spec.target} read-only`, true));
-  }
+  // The whole subtree: the mounts below the source came along with the recursive bind.
+  if (spec.readonly) steps.push(readonlyStep(spec.target, `make ${spec.target} read-only`));
   return steps;
+}
+
+/** Read-only for the mount at `target` and every mount below it, its locked flags kept. */
+function readonlyStep(target: string, describe: string): PlanStep {
+  return step('readonly', describe, [target], { b: WIRE.inRoot, path: target });
 }
 
 function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
@@ -111,10 +112,8 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
     step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
     step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
   ];
-  if (o.readonlyRoot) {
-    // Before anything is mounted on it: the mounts made after keep their own flags.
-    steps.push(mountStep('', '/', '', MS.remount | MS.bind | MS.rdonly, '', `make rootfs ${rootfs} read-only`, true));
-  }
+  // Before anything is mounted on it: the mounts made after keep their own flags.
+  if (o.readonlyRoot) steps.push(readonlyStep('/', `make rootfs ${rootfs} read-only`));
   if (o.proc) steps.push(PROC_STEP_IN_ROOT);
   if (o.dev) steps.push(...DEV_STEPS);
   for (const spec of o.mounts) steps.push(...userMountSteps(spec));
@@ -122,17 +121,11 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
   return steps;
 }
 
-/** Turns validated options into the plan the helper runs. Pure: no syscalls. */
-export function buildPlan(command: string, args: readonly string[], o: ResolvedOptions): Plan {
-  let cloneFlags = 0;
-  if (o.pid) cloneFlags |= CLONE_FLAGS.pid;
-  if (o.mount) cloneFlags |= CLONE_FLAGS.mount;
-  if (o.uts) cloneFlags |= CLONE_FLAGS.uts;
-  if (o.ipc) cloneFlags |= CLONE_FLAGS.ipc;
-  if (o.user) cloneFlags |= CLONE_FLAGS.user;
-  if (o.net) cloneFlags |= CLONE_FLAGS.net;
-  if (o.cgroup) cloneFlags |= CLONE_FLAGS.cgroup;
-
+/**
+ * Turns validated options into the plan the helper runs. Pure: no syscalls. `userns` is the
+ * request's user namespace part (maps written by the parent make the helper wait for them).
+ */
+export function buildPlan(command: string, args: readonly string[], o: ResolvedOptions, userns: UsernsRequest | undefined): Plan {
   const steps: PlanStep[] = [];
   // First of all, so that the setup too runs at the sandbox's priority.
   if (o.nice !== undefined) steps.push(step('setpriority', `set niceness to ${o.nice}`, [], { a: o.nice }));
@@ -168,18 +161,34 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.trace) options |= WIRE.options.trace;
   if (o.noNewPrivileges) options |= WIRE.options.noNewPrivs;
   if (o.dieWithParent) options |= WIRE.options.dieWithParent;
-  const userns = usernsRequest(o);
+  if (!o.pid) options |= WIRE.options.subreaper;
   if (userns?.writer === 'parent') options |= WIRE.options.becomeRoot;
-  return { cloneFlags, userns, options, steps };
+  if (userns?.writer === 'parent' || o.veth) options |= WIRE.options.waitParent;
+  return { options, steps };
+}
+
+/** The encoded size of a string: u32 length, the bytes, a NUL. */
+export function stringSize(text: string): number {
+  return 4 + Buffer.byteLength(text, 'utf8') + 1;
+}
+
+/** Writes a string as steps hold them; returns the offset after it. */
+export function writeString(out: Buffer, text: string, at: number): number {
+  const length = out.write(text, at + 4, 'utf8');
+  writeU32(out, length, at);
+  at += 4 + length;
+  out[at++] = 0;
+  return at;
 }
 
 function stepSize(s: PlanStep): number {
   let size = 24;
-  for (const text of s.strings) size += 4 + Buffer.byteLength(text, 'utf8') + 1;
+  for (const text of s.strings) size += stringSize(text);
   return size;
 }
 
-function writeU32(out: Buffer, v: number, at: number): number {
+/** Writes a u32 in the host's byte order; returns the offset after it. */
+export function writeU32(out: Buffer, v: number, at: number): number {
   return LITTLE_ENDIAN ? out.writeUInt32LE(v >>> 0, at) : out.writeUInt32BE(v >>> 0, at);
 }
 
@@ -192,12 +201,7 @@ function writeStep(out: Buffer, s: PlanStep, at: number): number {
   // flags is a uint64: mount flags and dev_t both fit in 53 bits.
   const high = Math.floor(s.flags / 2 ** 32);
   at = LITTLE_ENDIAN ? writeU32(out, high, writeU32(out, s.flags, at)) : writeU32(out, s.flags, writeU32(out, high, at));
-  for (const text of s.strings) {
-    const length = out.write(text, at + 4, 'utf8');
-    writeU32(out, length, at);
-    at += 4 + length;
-    out[at++] = 0;
-  }
+  for (const text of s.strings) at = writeString(out, text, at);
   return at;
 }
 
@@ -214,17 +218,30 @@ function encodedConstant(s: PlanStep): Buffer {
   return bytes;
 }
 
-/** Serializes a plan in the layout of src/sys/wire.h. */
-export function encodePlan(plan: Plan): Uint8Array {
-  // One exact-size buffer, strings written in place, the steps every plan shares copied from
-  // their bytes made once: this runs on Node's thread for every spawn (measured: 37 -> 8 us).
+/** The encoded size of a plan, in bytes. */
+export function planSize(plan: Plan): number {
   let size = 16;
   for (const s of plan.steps) size += Object.isFrozen(s) ? encodedConstant(s).length : stepSize(s);
-  const out = Buffer.allocUnsafe(size);
-  let at = writeU32(out, WIRE.magic, 0);
+  return size;
+}
+
+/**
+ * Writes a plan at `at` in the layout of src/sys/wire.h; returns the offset after it. Strings are
+ * written in place and the steps every plan shares copied from their bytes made once: this runs
+ * on Node's thread for every spawn (measured: 37 -> 8 us).
+ */
+export function writePlan(out: Buffer, at: number, plan: Plan): number {
+  at = writeU32(out, WIRE.magic, at);
   at = writeU32(out, WIRE.version, at);
   at = writeU32(out, plan.options, at);
   at = writeU32(out, plan.steps.length, at);
   for (const s of plan.steps) at = Object.isFrozen(s) ? at + encodedConstant(s).copy(out, at) : writeStep(out, s, at);
+  return at;
+}
+
+/** Serializes a plan alone (tests and the fuzzer's corpus; a spawn encodes the whole request). */
+export function encodePlan(plan: Plan): Uint8Array {
+  const out = Buffer.allocUnsafe(planSize(plan));
+  writePlan(out, 0, plan);
   return out;
 }

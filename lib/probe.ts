@@ -56,11 +56,14 @@ export interface ProbeDetails {
   clone3: Verdict;
 }
 
-/** {@link ProbeDetails} plus `supported`: whether nsbox can run here at all (Linux 5.9+), with `reason` when not. */
+/** {@link ProbeDetails} plus `supported`: whether nsbox can run here at all (Linux 5.11+), with `reason` when not. */
 export type ProbeResult = ProbeDetails & Verdict;
 
-/** Linux version nsbox needs: openat2 (5.6) and close_range (5.9), besides CLONE_PIDFD (5.3). */
-const REQUIRED: readonly [number, number] = [5, 9];
+/**
+ * Linux version nsbox needs: CLONE_PIDFD (5.3), openat2 (5.6), pidfd_getfd and setns with a
+ * pidfd (5.8), and close_range's CLOSE_RANGE_CLOEXEC (5.11), which every spawn uses.
+ */
+const REQUIRED: readonly [number, number] = [5, 11];
 
 function atLeast(kernel: KernelVersion, major: number, minor: number): boolean {
   return kernel.major > major || (kernel.major === major && kernel.minor >= minor);
@@ -76,13 +79,13 @@ export function parseKernelRelease(release: string | undefined): KernelVersion {
   return { release: text, major: match ? Number(match[1]) : 0, minor: match ? Number(match[2]) : 0 };
 }
 
-/** Whether nsbox can run on this kernel (5.9 or newer). */
+/** Whether nsbox can run on this kernel (5.11 or newer). */
 export function kernelVerdict(kernel: KernelVersion): Verdict {
   if (atLeast(kernel, ...REQUIRED)) return { supported: true };
   const version = kernel.release === '' ? 'an unknown kernel (is /proc mounted?)' : `Linux ${kernel.release}`;
   return {
     supported: false,
-    reason: `nsbox needs Linux ${REQUIRED.join('.')} or newer (CLONE_PIDFD 5.3, openat2 5.6, close_range 5.9); this is ${version}`,
+    reason: `nsbox needs Linux ${REQUIRED.join('.')} or newer (CLONE_PIDFD 5.3, openat2 5.6, setns with a pidfd 5.8, CLOSE_RANGE_CLOEXEC 5.11); this is ${version}`,
   };
 }
 
@@ -141,6 +144,31 @@ export function overlayVerdict(filesystems: string | undefined, kernel: KernelVe
   if (!listed) reasons.push('overlay is not in /proc/filesystems; load it with: sudo modprobe overlay');
   if (!atLeast(kernel, 5, 11)) reasons.push(`Linux ${kernel.release || 'of unknown version'} is older than 5.11, the first to allow overlay mounts in a user namespace`);
   return reasons.length === 0 ? { supported: true } : { supported: false, reason: reasons.join('; ') };
+}
+
+/**
+ * Why the host refuses to create these namespaces, when its settings say so: a
+ * `user.max_<kind>_namespaces` limit of 0 or reached (ENOSPC), or what stops user namespaces
+ * (EPERM, EACCES). Undefined when nothing here explains it.
+ */
+export function namespaceRefusal(kinds: readonly Namespace[], errno: number): string | undefined {
+  const E = os.constants.errno;
+  const reasons: string[] = [];
+  for (const kind of kinds) {
+    const sysctl = `user.max_${kind === 'mount' ? 'mnt' : kind}_namespaces`;
+    const limit = sysctlNumber(read(`/proc/sys/${sysctl.replace(/\./g, '/')}`));
+    if (errno === E.ENOSPC && limit === 0) reasons.push(`${sysctl} is 0, so no ${kind} namespace may be created; allow them with: sudo sysctl -w ${sysctl}=15000`);
+    else if (errno === E.ENOSPC && limit !== undefined) reasons.push(`the limit of ${limit} ${kind} namespaces (${sysctl}) is reached`);
+  }
+  if (reasons.length === 0 && kinds.includes('user') && (errno === E.EPERM || errno === E.EACCES || errno === E.ENOSPC)) {
+    const verdict = userNamespaceVerdict({
+      unprivilegedUsernsClone: read('/proc/sys/kernel/unprivileged_userns_clone'),
+      maxUserNamespaces: read('/proc/sys/user/max_user_namespaces'),
+      apparmorRestrict: read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
+    }, fs.existsSync('/proc/self/ns/user'));
+    if (!verdict.unprivileged) reasons.push(verdict.reason);
+  }
+  return reasons.length === 0 ? undefined : reasons.join('; ');
 }
 
 /** A mountinfo field with the kernel's octal escapes (`\040` for a space) decoded. */

@@ -9,7 +9,7 @@
 
 namespace nsbox {
 
-struct VethRequest {
+struct VethRequest {  // from the request (request.h)
   bool wanted = false;
   std::string host_name;  // this end, in our network namespace
   std::string peer_name;  // the end inside

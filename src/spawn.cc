@@ -4,20 +4,19 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <mutex>
-#include <string>
-#include <vector>
 
 #include "clone_child.h"
 #include "helper_image.h"
 #include "network.h"
+#include "request.h"
 #include "result.h"
 #include "sys/syscalls.h"
 #include "sys/wire.h"
@@ -33,11 +32,16 @@ namespace {
 constexpr int kPipe = -1;
 constexpr int kIgnore = -2;
 
-int ParentPidfd() {
-  static int fd = -1;
+// The read end every helper that dies with its parent gets; the only write end stays here, never
+// written, so the read end reports POLLHUP exactly when this process is gone. Unlike a pidfd of
+// Node it grants nothing: a command that takes it from the init can only wait on it too.
+int ParentDeathFd() {
+  static int fds[2] = {-1, -1};
   static std::once_flag once;
-  std::call_once(once, [] { fd = nsbox_pidfd_open(getpid(), 0); });
-  return fd;
+  std::call_once(once, [] {
+    if (pipe2(fds, O_CLOEXEC) < 0) fds[0] = fds[1] = -1;
+  });
+  return fds[0];
 }
 
 int DevNull() {
@@ -47,41 +51,39 @@ int DevNull() {
   return fd;
 }
 
-void CloseAll(int* fds, int count) {
-  for (int i = 0; i < count; i++) {
-    if (fds[i] >= 0) close(fds[i]);
-    fds[i] = -1;
-  }
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
 }
 
 // The fds a spawn opens; every path out of Spawn closes what it must through this.
 struct Fds {
   int child[kMaxStdio];   // our copies of the child's ends of new pipes
   int parent[kMaxStdio];  // our ends, returned to JavaScript
-  int plan[2] = {-1, -1};
+  int plan = -1;          // memfd holding the helper's plan
   int report[2] = {-1, -1};
+  int sync[2] = {-1, -1};  // closed by us once maps and veth are in place (WAIT_PARENT)
   Fds() {
     for (int i = 0; i < kMaxStdio; i++) child[i] = parent[i] = -1;
   }
   void CloseChildSide() {
-    CloseAll(child, kMaxStdio);
-    CloseAll(plan, 2);
-    if (report[1] >= 0) close(report[1]);
-    report[1] = -1;
+    for (int& fd : child) CloseFd(&fd);
+    CloseFd(&plan);
+    CloseFd(&report[1]);
+    CloseFd(&sync[0]);
   }
   void CloseAllOfThem() {
     CloseChildSide();
-    CloseAll(parent, kMaxStdio);
-    if (report[0] >= 0) close(report[0]);
-    report[0] = -1;
+    for (int& fd : parent) CloseFd(&fd);
+    CloseFd(&report[0]);
+    CloseFd(&sync[1]);
   }
 };
 
 // Opens what each stdio entry asks for and fills args->sources[0..n).
-int OpenStdio(const Napi::Array& stdio, Fds* fds, ChildArgs* args, const char** syscall) {
-  uint32_t n = stdio.Length();
-  for (uint32_t i = 0; i < n; i++) {
-    int spec = stdio.Get(i).As<Napi::Number>().Int32Value();
+int OpenStdio(const SpawnRequest& request, Fds* fds, ChildArgs* args, const char** syscall) {
+  for (uint32_t i = 0; i < request.nstdio; i++) {
+    int spec = request.StdioAt(i);
     if (spec == kPipe) {
       int p[2];
       if (pipe2(p, O_CLOEXEC) < 0) return *syscall = "pipe2", -1;
@@ -99,22 +101,22 @@ int OpenStdio(const Napi::Array& stdio, Fds* fds, ChildArgs* args, const char** 
   return 0;
 }
 
-int WritePlan(const Napi::Uint8Array& plan, Fds* fds, const char** syscall) {
-  size_t size = plan.ByteLength();
-  // The whole plan sits in the pipe before the helper runs, so the write must not block.
-  if (size > 65536 && fcntl(fds->plan[1], F_SETPIPE_SZ, static_cast<int>(size)) < 0) {
-    return *syscall = "fcntl", -1;
-  }
-  const uint8_t* at = plan.Data();
+// The plan goes in a memfd the helper reads from offset 0 (pwrite leaves the offset there): no
+// pipe capacity to exceed, and nothing that could block this thread.
+int WritePlan(const SpawnRequest& request, Fds* fds, const char** syscall) {
+  fds->plan = memfd_create("nsbox-plan", MFD_CLOEXEC);
+  if (fds->plan < 0) return *syscall = "memfd_create", -1;
+  const uint8_t* at = request.plan;
+  size_t size = request.plan_size;
+  off_t offset = 0;
   while (size > 0) {
-    ssize_t n = write(fds->plan[1], at, size);
+    ssize_t n = pwrite(fds->plan, at, size, offset);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return *syscall = "write", -1;
+    if (n < 0) return *syscall = "pwrite", -1;
     at += n;
+    offset += n;
     size -= static_cast<size_t>(n);
   }
-  close(fds->plan[1]);
-  fds->plan[1] = -1;
   return 0;
 }
 
@@ -128,130 +130,89 @@ void Reap(int pidfd, bool kill_first) {
   close(pidfd);
 }
 
-// The optional 7th argument: { hostName, peerName, hostAddress, hostPrefix }.
-bool ParseVeth(const Napi::Value& value, VethRequest* veth) {
-  veth->wanted = false;
-  if (value.IsUndefined()) return true;
-  if (!value.IsObject()) return false;
-  Napi::Object o = value.As<Napi::Object>();
-  Napi::Value host = o.Get("hostName"), peer = o.Get("peerName"), address = o.Get("hostAddress"), prefix = o.Get("hostPrefix");
-  if (!host.IsString() || !peer.IsString() || !address.IsString() || !prefix.IsNumber()) return false;
-  veth->wanted = true;
-  veth->host_name = host.As<Napi::String>().Utf8Value();
-  veth->peer_name = peer.As<Napi::String>().Utf8Value();
-  veth->host_address = address.As<Napi::String>().Utf8Value();
-  veth->host_prefix = prefix.As<Napi::Number>().Int32Value();
-  return true;
-}
-
-// The optional 6th argument: [[fd, nstype], ...] to setns into, in order.
-bool ParseJoins(const Napi::Value& value, std::vector<std::pair<int, int>>* joins) {
-  joins->clear();
-  if (value.IsUndefined()) return true;
-  if (!value.IsArray()) return false;
-  Napi::Array list = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value entry = list.Get(i);
-    if (!entry.IsArray()) return false;
-    Napi::Array pair = entry.As<Napi::Array>();
-    if (pair.Length() != 2 || !pair.Get(0u).IsNumber() || !pair.Get(1u).IsNumber()) return false;
-    joins->emplace_back(pair.Get(0u).As<Napi::Number>().Int32Value(), pair.Get(1u).As<Napi::Number>().Int32Value());
+// What the addon does after the clone, before the helper may go on: maps, then the veth.
+long AfterClone(const SpawnRequest& request, pid_t pid, char* path, int* stage, const char** syscall) {
+  path[0] = '\0';
+  if (request.options & NSBOX_SPAWN_MAPS_BY_PARENT) {
+    long rc = WriteMapsFromParent(request.uid_map, request.gid_map, pid, path, stage, syscall);
+    if (rc < 0) return rc;
+    path[0] = '\0';
   }
-  return true;
-}
-
-// The optional 5th argument: { writer: 'child' | 'parent', uidMap, gidMap }.
-bool ParseUserns(const Napi::Value& value, UsernsMaps* maps) {
-  maps->writer = MapWriter::kNone;
-  if (value.IsUndefined()) return true;
-  if (!value.IsObject()) return false;
-  Napi::Object o = value.As<Napi::Object>();
-  Napi::Value writer = o.Get("writer"), uid = o.Get("uidMap"), gid = o.Get("gidMap");
-  if (!writer.IsString() || !uid.IsString() || !gid.IsString()) return false;
-  std::string who = writer.As<Napi::String>().Utf8Value();
-  if (who != "child" && who != "parent") return false;
-  maps->writer = who == "child" ? MapWriter::kChild : MapWriter::kParent;
-  maps->uid_map = uid.As<Napi::String>().Utf8Value();
-  maps->gid_map = gid.As<Napi::String>().Utf8Value();
-  return true;
+  if (request.options & NSBOX_SPAWN_VETH) {
+    VethRequest veth;
+    veth.wanted = true;
+    veth.host_name = request.veth_host_name;
+    veth.peer_name = request.veth_peer_name;
+    veth.host_address = request.veth_host_address;
+    veth.host_prefix = request.veth_prefix;
+    *stage = NSBOX_START_VETH;
+    long rc = CreateVeth(veth, pid, syscall);
+    if (rc < 0) return rc;
+  }
+  return 0;
 }
 
 }  // namespace
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  UsernsMaps maps;
-  std::vector<std::pair<int, int>> joins;
-  VethRequest veth;
-  if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsArray() ||
-      !info[3].IsBoolean() || !ParseUserns(info[4], &maps) || !ParseJoins(info[5], &joins) || !ParseVeth(info[6], &veth)) {
-    return ThrowTypeError(env, "spawn(plan, cloneFlags, stdio, dieWithParent, userns?, joins?, veth?)");
+  if (info.Length() < 1 || !info[0].IsTypedArray()) return ThrowTypeError(env, "spawn(request: Uint8Array)");
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  SpawnRequest request;
+  if (!DecodeRequest(bytes.Data(), bytes.ByteLength(), &request) || request.nstdio > kMaxStdio) {
+    return Failure(env, EINVAL, "spawn", nullptr, NSBOX_START_REQUEST);
   }
-  Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
-  int flags = info[1].As<Napi::Number>().Int32Value();
-  Napi::Array stdio = info[2].As<Napi::Array>();
-  bool die_with_parent = info[3].As<Napi::Boolean>().Value();
-  uint32_t nstdio = stdio.Length();
-  if (nstdio > kMaxStdio) return ThrowTypeError(env, "too many stdio entries");
-  if (plan.ByteLength() < sizeof(nsbox_plan_header)) return ThrowTypeError(env, "plan too short");
-  nsbox_plan_header header;
-  memcpy(&header, plan.Data(), sizeof header);
-  // With maps written or a veth made by us, the plan goes in only after them: the helper waits
-  // for it before it does anything.
-  bool plan_after_maps = maps.writer == MapWriter::kParent || veth.wanted;
+  bool wait_parent = (request.plan_options & NSBOX_PLAN_WAIT_PARENT) != 0;
 
   int err = 0;
   const char* syscall = nullptr;
   int helper_fd = HelperImageFd(&err, &syscall);
-  if (helper_fd < 0) return Failure(env, err, syscall);
-  int parent_pidfd = die_with_parent ? ParentPidfd() : -1;
-  if (die_with_parent && parent_pidfd < 0) return Failure(env, errno, "pidfd_open");
+  if (helper_fd < 0) return Failure(env, err, syscall, nullptr, NSBOX_START_IMAGE);
+  int death_fd = -1;
+  if (request.options & NSBOX_SPAWN_DIE_WITH_PARENT) {
+    death_fd = ParentDeathFd();
+    if (death_fd < 0) return Failure(env, errno, "pipe2", nullptr, NSBOX_START_PIPES);
+  }
 
   ChildSlot* slot = AcquireSlot();
   ChildArgs* args = &slot->args;
   Fds fds;
-  if (OpenStdio(stdio, &fds, args, &syscall) < 0 || (syscall = "pipe2", pipe2(fds.plan, O_CLOEXEC) < 0) ||
-      (!plan_after_maps && WritePlan(plan, &fds, &syscall) < 0) || (syscall = "pipe2", pipe2(fds.report, O_CLOEXEC) < 0)) {
+  if (!FillChildArgs(args, request)) {
+    ReleaseSlot(slot);
+    return Failure(env, EINVAL, "spawn", nullptr, NSBOX_START_REQUEST);
+  }
+  if (OpenStdio(request, &fds, args, &syscall) < 0 || WritePlan(request, &fds, &syscall) < 0 ||
+      (syscall = "pipe2", pipe2(fds.report, O_CLOEXEC) < 0) || (wait_parent && pipe2(fds.sync, O_CLOEXEC) < 0)) {
     err = errno;
     fds.CloseAllOfThem();
     ReleaseSlot(slot);
-    return Failure(env, err, syscall);
+    return Failure(env, err, syscall, nullptr, NSBOX_START_PIPES);
   }
-  args->count = static_cast<int>(nstdio) + NSBOX_CONTROL_FDS;
-  args->sources[nstdio + NSBOX_FD_PLAN] = fds.plan[0];
-  args->sources[nstdio + NSBOX_FD_REPORT] = fds.report[1];
-  args->sources[nstdio + NSBOX_FD_PARENT] = parent_pidfd;
+  uint32_t n = request.nstdio;
+  args->count = static_cast<int>(n) + NSBOX_CONTROL_FDS;
+  args->sources[n + NSBOX_FD_PLAN] = fds.plan;
+  args->sources[n + NSBOX_FD_REPORT] = fds.report[1];
+  args->sources[n + NSBOX_FD_PARENT] = death_fd;
+  args->sources[n + NSBOX_FD_SYNC] = fds.sync[0];
   args->helper_fd = helper_fd;
-  args->maps = std::move(maps);
-  args->joins = std::move(joins);
-  // The helper hands its own environment to the command when the plan says so: Node keeps
-  // `environ` in step with process.env, and reading it here costs nothing.
-  FillExec(args, nstdio, (header.options & NSBOX_PLAN_INHERIT_ENV) != 0);
 
-  // User and PID namespaces come with the clone: the user namespace must exist first, as it owns
-  // the others, and only a clone makes the helper PID 1. So does the network namespace when we
-  // are to put a veth end into it right after. The mount namespace too: the kernel refuses to
-  // bind-mount a mount namespace whose id is not above the caller's (a loop check), and ids made
-  // on another CPU by the child can be lower (persistNamespace failed so, under load). The rest,
-  // among them the costly network namespace, the child unshares itself, in parallel with Node.
-  int at_clone = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | (veth.wanted ? CLONE_NEWNET : 0);
-  args->unshare_flags = flags & ~at_clone;
   int pidfd = -1;
-  pid_t pid = CloneHelper(slot, flags & at_clone, &pidfd);
+  pid_t pid = CloneHelper(slot, request.clone_flags, &pidfd);
   if (pid < 0) {
     err = errno;
     fds.CloseAllOfThem();
-    return Failure(env, err, "clone");
+    return Failure(env, err, "clone", nullptr, NSBOX_START_CLONE);
   }
-  char map_path[64];
-  MapFailure map_failure = {0, nullptr};
-  long rc = args->maps.writer == MapWriter::kParent ? WriteMapsFromParent(args->maps, pid, map_path, &map_failure) : 0;
-  if (rc == 0 && veth.wanted) rc = CreateVeth(veth, pid, &map_failure.syscall);
-  if (rc == 0 && plan_after_maps && WritePlan(plan, &fds, &map_failure.syscall) < 0) rc = -errno;
-  if (rc < 0) {
-    Reap(pidfd, true);
-    fds.CloseAllOfThem();
-    return Failure(env, static_cast<int>(-rc), map_failure.syscall, map_failure.stage ? map_path : nullptr);
+  if (wait_parent) {
+    char path[64];
+    int stage = 0;
+    long rc = AfterClone(request, pid, path, &stage, &syscall);
+    if (rc < 0) {
+      Reap(pidfd, true);
+      fds.CloseAllOfThem();
+      return Failure(env, static_cast<int>(-rc), syscall, path[0] ? path : nullptr, stage);
+    }
+    CloseFd(&fds.sync[1]);  // EOF: the helper goes on
   }
   // The child has its own copy of the fd table: ours of its ends can go now.
   fds.CloseChildSide();
@@ -259,15 +220,15 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     err = errno;
     Reap(pidfd, true);
     fds.CloseAllOfThem();
-    return Failure(env, err, "fcntl");
+    return Failure(env, err, "fcntl", nullptr, NSBOX_START_PIPES);
   }
 
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, pid));
   result.Set("pidfd", Napi::Number::New(env, pidfd));
   result.Set("reportFd", Napi::Number::New(env, fds.report[0]));
-  Napi::Array parent_ends = Napi::Array::New(env, nstdio);
-  for (uint32_t i = 0; i < nstdio; i++) parent_ends.Set(i, Napi::Number::New(env, fds.parent[i]));
+  Napi::Array parent_ends = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) parent_ends.Set(i, Napi::Number::New(env, fds.parent[i]));
   result.Set("stdio", parent_ends);
   return result;
 }
@@ -303,6 +264,16 @@ Napi::Value Getenv(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) return ThrowTypeError(env, "getenv(name)");
   const char* value = getenv(info[0].As<Napi::String>().Utf8Value().c_str());
   return value ? Napi::String::New(env, value) : env.Undefined();
+}
+
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return Failure(env, errno, "pipe2");
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, p[0]));
+  result.Set(1u, Napi::Number::New(env, p[1]));
+  return result;
 }
 
 }  // namespace nsbox

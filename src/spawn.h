@@ -6,13 +6,15 @@
 
 namespace nsbox {
 
-// spawn(plan: Uint8Array, cloneFlags: number, stdio: number[], dieWithParent: boolean,
-//       userns?: { writer, uidMap, gidMap }, joins?: [fd, nstype][],
-//       veth?: { hostName, peerName, hostAddress, hostPrefix })
-//   -> { pid, pidfd, reportFd, stdio: number[] } | { errno, syscall, path? }
-// stdio entries: -1 a new pipe, -2 /dev/null, or an fd of ours to pass as that fd. joins: the
-// child setns()es into each (a pidfd with several CLONE_NEW* bits, or a namespace file's fd).
+// spawn(request: Uint8Array) -> { pid, pidfd, reportFd, stdio: number[] }
+//                              | { errno, syscall, path?, stage }
+// The request (sys/wire.h, built by lib/request.ts) says everything: namespaces, stdio, joins,
+// maps, veth, and the helper's plan. A failure names its NSBOX_START_* stage.
 Napi::Value Spawn(const Napi::CallbackInfo& info);
+
+// pipe() -> [readFd, writeFd] (both O_CLOEXEC) | { errno, syscall }: the stdio of a spawn that
+// must wait (for a sandbox still being set up) is made at once, so its streams exist at once.
+Napi::Value Pipe(const Napi::CallbackInfo& info);
 
 // tryClone(cloneFlags) -> 0 | errno: whether this process may create these namespaces. A child
 // that exits at once, so a failed spawn can name the namespace the kernel refused.

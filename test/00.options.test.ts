@@ -3,12 +3,23 @@
  * no privilege. Every bad option must throw before anything runs.
  */
 import { resolveOptions } from '../lib/options';
-import { buildPlan, encodePlan } from '../lib/plan';
+import { encodePlan } from '../lib/plan';
+import { buildRequest } from '../lib/request';
 import { spawnIsolated } from '../lib';
 import { CLONE_FLAGS, MOUNT_FLAGS, WIRE } from '../lib/constants';
 
+function request(options: object, command = '/bin/true', args: string[] = []) {
+  return buildRequest(command, args, resolveOptions(command, args, options));
+}
+
 function plan(options: object, command = '/bin/true', args: string[] = []) {
-  return buildPlan(command, args, resolveOptions(command, args, options));
+  return request(options, command, args).plan;
+}
+
+/** Every namespace the request creates, at clone or by the clone child. */
+function created(options: object): number {
+  const r = request(options);
+  return r.cloneFlags | r.unshareFlags;
 }
 
 describe('option validation', () => {
@@ -85,7 +96,7 @@ describe('plan building', () => {
       'mount proc on /proc',
       'execute /bin/true',
     ]);
-    expect(p.cloneFlags).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount);
+    expect(created({})).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount);
     expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent | WIRE.options.inheritEnv);
     expect(plan({ env: { A: '1' } }).options & WIRE.options.inheritEnv).toBe(0);
     expect(p.steps[1].flags).toBe(MOUNT_FLAGS.nosuid | MOUNT_FLAGS.nodev | MOUNT_FLAGS.noexec);
@@ -105,7 +116,7 @@ describe('plan building', () => {
     expect(words.slice(-2)).toEqual(['chdir to /tmp', 'execute /bin/true']);
     // Everything under the rootfs is resolved beneath it, never through host paths.
     for (const s of p.steps.filter((s) => s.op === 'mount' && s.strings[1].startsWith('/dev'))) expect(s.b).toBe(WIRE.inRoot);
-    expect(p.cloneFlags & CLONE_FLAGS.uts).toBeTruthy();
+    expect(created({ rootfs: '/srv/root', hostname: 'box' }) & CLONE_FLAGS.uts).toBeTruthy();
   });
 
   it('without a PID namespace there is no fresh /proc', () => {
@@ -115,11 +126,11 @@ describe('plan building', () => {
 
   it("namespaces: 'all' and time offsets", () => {
     const all = plan({ namespaces: 'all' });
-    for (const ns of ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] as const) expect(all.cloneFlags & CLONE_FLAGS[ns]).toBeTruthy();
+    for (const ns of ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] as const) expect(created({ namespaces: 'all' }) & CLONE_FLAGS[ns]).toBeTruthy();
     expect(all.steps.map((s) => s.describe)).toEqual(expect.arrayContaining(['bring up lo', 'create time namespace']));
     const offsets = plan({ time: { monotonicOffset: 1.5, boottimeOffset: -2.25 } }).steps.find((s) => s.op === 'timeNs');
     expect(offsets?.strings).toEqual(['monotonic 1 500000000\nboottime -3 750000000\n']);
-    expect(plan({ namespaces: ['net'], hostname: 'h' }).cloneFlags).toBe(CLONE_FLAGS.net | CLONE_FLAGS.uts);
+    expect(created({ namespaces: ['net'], hostname: 'h' })).toBe(CLONE_FLAGS.net | CLONE_FLAGS.uts);
   });
 
   it('a veth is a net namespace, lo, and the inside end configured by the helper', () => {
@@ -127,14 +138,23 @@ describe('plan building', () => {
     expect(o.net).toBe(true);
     expect(o.veth).toMatchObject({ insideName: 'eth0', hostAddress: '10.9.0.1', hostPrefix: 30, insideAddress: '10.9.0.2', insidePrefix: 30 });
     expect(o.veth?.hostName).toMatch(/^nsb\d+-\d+$/);
-    const steps = buildPlan('/bin/true', [], o).steps;
+    const steps = buildRequest('/bin/true', [], o).plan.steps;
     expect(steps.find((s) => s.op === 'ifaceUp')?.strings).toEqual(['eth0', '10.9.0.2']);
   });
 
-  it('read-only binds are a bind plus a remount', () => {
+  it('read-only binds are a bind plus a recursive read-only step', () => {
     const p = plan({ rootfs: '/r', dev: false, mounts: [{ type: 'bind', source: '/etc', target: '/etc', readonly: true }] });
-    const remount = p.steps.find((s) => s.describe === 'make /etc read-only');
-    expect(remount?.flags).toBe(MOUNT_FLAGS.remount | MOUNT_FLAGS.bind | MOUNT_FLAGS.rdonly);
+    const readonly = p.steps.find((s) => s.describe === 'make /etc read-only');
+    expect(readonly).toMatchObject({ op: 'readonly', strings: ['/etc'], b: WIRE.inRoot });
+  });
+
+  it('decides in the request which namespaces clone() makes and which the child unshares', () => {
+    const r = request({ namespaces: 'all' });
+    expect(r.cloneFlags).toBe(CLONE_FLAGS.user | CLONE_FLAGS.pid | CLONE_FLAGS.mount);
+    expect(r.unshareFlags).toBe(CLONE_FLAGS.uts | CLONE_FLAGS.ipc | CLONE_FLAGS.net | CLONE_FLAGS.cgroup);
+    const veth = request({ net: { veth: { host: '10.9.0.1/30', inside: '10.9.0.2/30' } } });
+    expect(veth.cloneFlags & CLONE_FLAGS.net).toBeTruthy();
+    expect(veth.plan.options & WIRE.options.waitParent).toBeTruthy();
   });
 
   it('encodes the wire layout of src/sys/wire.h', () => {

@@ -5,6 +5,7 @@
 import fs from 'fs';
 import { namespaces, spawnIsolated, type IsolatedProcess } from '../lib';
 import { resolveOptions } from '../lib/options';
+import { timeJoinFile } from '../lib/option-namespaces';
 import { describeAsRoot } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
 import { finish } from './helpers/run';
@@ -17,7 +18,14 @@ describe('join options', () => {
     expect(() => resolveOptions('true', [], { join: { uts: 1 }, hostname: 'x' })).toThrow(/conflicts/);
     expect(() => resolveOptions('true', [], { join: { net: 'relative/path' } })).toThrow(TypeError);
     expect(resolveOptions('true', [], { join: { mount: 1 } }).mount).toBe(false);
-    expect(resolveOptions('true', [], { join: { time: 42 } }).helperJoins).toEqual([{ kind: 'time', file: '/proc/42/ns/time_for_children' }]);
+    expect(resolveOptions('true', [], { join: { time: 42 } }).timeJoin).toBe(42);
+    expect(timeJoinFile(42)).toBe('/proc/42/ns/time_for_children');
+    // One source of defaults: a kind both listed in `namespaces` and joined is a conflict.
+    expect(() => resolveOptions('true', [], { namespaces: ['pid', 'mount', 'net'], join: { net: 1 } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => resolveOptions('true', [], { namespaces: ['pid', 'mount'], join: { net: 1 } })).not.toThrow();
+    // A join target object is a sandbox handle, or carries a real pid and pidfd.
+    expect(() => resolveOptions('true', [], { join: { uts: { pidfd: 'x' } } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => resolveOptions('true', [], { join: { uts: { pid: 1, pidfd: 2 ** 32 + 3 } } })).toThrow(TypeError);
   });
 });
 

@@ -78,12 +78,14 @@ describe('parseKernelRelease and kernelVerdict', () => {
     expect(parseKernelRelease('garbage')).toEqual({ release: 'garbage', major: 0, minor: 0 });
   });
 
-  it('needs 5.9: minor versions compare as numbers, not strings', () => {
-    expect(kernelVerdict(kernel(5, 9))).toEqual({ supported: true });
-    expect(kernelVerdict(kernel(5, 10))).toEqual({ supported: true });
+  it('needs 5.11 (CLOSE_RANGE_CLOEXEC): minor versions compare as numbers, not strings', () => {
+    expect(kernelVerdict(kernel(5, 11))).toEqual({ supported: true });
+    expect(kernelVerdict(kernel(5, 12))).toEqual({ supported: true });
+    expect(kernelVerdict(kernel(5, 10))).toEqual({ supported: false, reason: expect.stringMatching(/5\.11 or newer.*CLOSE_RANGE_CLOEXEC.*Linux 5\.10\.0/) });
+    expect(kernelVerdict(kernel(5, 9))).toMatchObject({ supported: false });
     expect(kernelVerdict(kernel(6, 0))).toEqual({ supported: true });
-    expect(kernelVerdict(kernel(5, 8))).toEqual({ supported: false, reason: expect.stringMatching(/5\.9 or newer.*Linux 5\.8\.0/) });
-    expect(kernelVerdict(kernel(4, 19))).toEqual({ supported: false, reason: expect.stringContaining('close_range') });
+    expect(kernelVerdict(kernel(5, 8))).toEqual({ supported: false, reason: expect.stringMatching(/5\.11 or newer.*Linux 5\.8\.0/) });
+    expect(kernelVerdict(kernel(4, 19))).toEqual({ supported: false, reason: expect.stringContaining('CLOSE_RANGE_CLOEXEC') });
     expect(kernelVerdict(parseKernelRelease(undefined))).toEqual({ supported: false, reason: expect.stringContaining('/proc') });
   });
 });

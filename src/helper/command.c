@@ -69,7 +69,20 @@ int command_prepare(const struct step *step, char **inherited, struct command *c
   return 0;
 }
 
+/* The command's own process group gets the terminal (tini's shape): keys like Ctrl-C then reach
+ * the command's group once, not also the init, which would forward them a second time. An
+ * interactive shell restores the foreground group it started with when it exits; its own group
+ * is visible in its PID namespace, where the caller's is not. SIGTTOU is still blocked here, so a
+ * background tcsetpgrp is allowed. */
+static int take_terminal(struct failure *f) {
+  if (!isatty(0)) return 0;
+  if (setpgid(0, 0) < 0) return fail(f, "setpgid");
+  if (tcsetpgrp(0, getpgrp()) < 0) return fail(f, "tcsetpgrp");
+  return 0;
+}
+
 void command_exec(const struct command *cmd, struct failure *f) {
+  if (cmd->foreground && take_terminal(f) < 0) return;
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {

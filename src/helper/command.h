@@ -12,13 +12,14 @@ struct command {
   int keep_fds;      /* fds 0..keep_fds-1 are the command's; the rest are closed at exec */
   int new_session;   /* setsid() */
   int no_new_privs;  /* PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities stop working */
+  int foreground;    /* a process group of its own, made the terminal's foreground one */
 };
 
 /* Builds the NULL-terminated argv and env arrays from the EXEC step (allocates); `inherited`
  * replaces the step's env when not NULL. */
 int command_prepare(const struct step *exec_step, char **inherited, struct command *cmd, struct failure *f);
 
-/* Unblocks signals, optionally starts a new session and sets no_new_privs, marks every fd from
+/* Optionally takes the terminal, unblocks signals, optionally starts a new session and sets no_new_privs, marks every fd from
  * `keep_fds` on close-on-exec, and execs. Allocates nothing. Returns only on failure, with f
  * filled in. */
 void command_exec(const struct command *cmd, struct failure *f);

@@ -4,9 +4,14 @@
 
 #include "command.h"
 
-/* Never returns. `exec_step` is the plan index reported if the exec fails; `parent_pidfd`
- * is the Node process (or -1): when it exits, so does the namespace. With `trace`, reports how
- * long starting the command took, as the exec step's. */
-void init_run(const struct command *cmd, int exec_step, int parent_pidfd, int trace);
+struct init_fds {
+  int parent;   /* read end of the parent-death pipe (or -1): when it hangs up, Node is gone */
+  int subreaper; /* no PID namespace: we adopt orphans and end them with the command */
+  int children;  /* our /proc children file, for the subreaper (or -1 where the kernel has none) */
+};
+
+/* Never returns. `exec_step` is the plan index reported if the exec fails. With `trace`,
+ * reports how long starting the command took, as the exec step's. */
+void init_run(const struct command *cmd, int exec_step, const struct init_fds *fds, int trace);
 
 #endif

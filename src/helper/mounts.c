@@ -9,6 +9,7 @@
 
 #include "../sys/syscalls.h"
 #include "../sys/wire.h"
+#include "readonly.h"
 
 /* The new root (the rootfs, bound onto itself), once OPEN_ROOT has run. */
 static int root_fd = -1;
@@ -57,6 +58,19 @@ int mounts_mount(const struct step *step, struct failure *f) {
   char path[32];
   fd_path(path, target);
   int rc = mount(source, path, fstype, flags, data) < 0 ? fail(f, "mount") : 0;
+  close(target);
+  return rc;
+}
+
+/* Read-only for the mount at the target and every mount below it (a bind of a tree brings its
+ * submounts along, and a write to one of them would reach the host). */
+int mounts_readonly(const struct step *step, struct failure *f) {
+  forget_parent();
+  int target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
+  if (target < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  char path[32];
+  fd_path(path, target);
+  int rc = readonly_recursive(target, path, f);
   close(target);
   return rc;
 }

@@ -10,6 +10,7 @@ int mounts_mount(const struct step *step, struct failure *f);
 int mounts_mkdir(const struct step *step, struct failure *f);
 int mounts_symlink(const struct step *step, struct failure *f);
 int mounts_device(const struct step *step, struct failure *f);
+int mounts_readonly(const struct step *step, struct failure *f);
 int mounts_pivot_root(struct failure *f);
 
 #endif

@@ -71,7 +71,8 @@ static int step_valid(const struct nsbox_step_header *h, int last, uint32_t opti
     case NSBOX_OP_CHDIR:
     case NSBOX_OP_SETDOMAINNAME:
     case NSBOX_OP_TIME_NS:
-    case NSBOX_OP_JOIN_NS: return h->nstr == 1;
+    case NSBOX_OP_JOIN_NS:
+    case NSBOX_OP_READONLY: return h->nstr == 1;
     case NSBOX_OP_MKDIR: return h->nstr == 1 && h->a <= 07777; /* a: the mode */
     case NSBOX_OP_SYMLINK:
     case NSBOX_OP_DEVICE: return h->nstr == 2;

@@ -27,6 +27,10 @@ void report_error(int step, int err, const char *syscall) {
   send_record(NSBOX_REPORT_ERROR, step, err, 0, syscall);
 }
 
+void report_start_error(int stage, int err, const char *syscall) {
+  send_record(NSBOX_REPORT_ERROR, -1, err, stage, syscall);
+}
+
 void report_spawned(int pid) { send_record(NSBOX_REPORT_SPAWNED, -1, 0, pid, NULL); }
 
 void report_exit(int wait_status) { send_record(NSBOX_REPORT_EXIT, -1, 0, wait_status, NULL); }

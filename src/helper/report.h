@@ -4,6 +4,8 @@
 
 void report_init(int fd);
 void report_error(int step, int err, const char *syscall);
+/* A failure outside the plan's steps: `stage` is one of sys/wire.h's NSBOX_START_*. */
+void report_start_error(int stage, int err, const char *syscall);
 void report_spawned(int pid);
 void report_exit(int wait_status);
 void report_trace(int step, int microseconds);

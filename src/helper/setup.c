@@ -19,6 +19,7 @@ static int run_step(const struct step *step, struct failure *f) {
     case NSBOX_OP_MKDIR: return mounts_mkdir(step, f);
     case NSBOX_OP_SYMLINK: return mounts_symlink(step, f);
     case NSBOX_OP_DEVICE: return mounts_device(step, f);
+    case NSBOX_OP_READONLY: return mounts_readonly(step, f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
     case NSBOX_OP_SETHOSTNAME:
       return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;

@@ -1,8 +1,15 @@
-/* The two little protocols between the addon (parent) and the helper (inside the namespaces).
+/* The little protocols between lib/ (TypeScript), the addon (parent) and the helper (inside the
+ * namespaces). lib/request.ts writes exactly these layouts; test/05.wire.test.ts checks that its
+ * constants are the ones below.
  *
- * Plan (parent -> helper, over a pipe read to EOF): a header, then steps. Each step is
- * a fixed header followed by `nstr` strings, each a u32 length, the bytes and a NUL, so
- * the helper can use them in place. lib/plan.ts writes exactly this layout.
+ * Request (lib/ -> addon, one buffer per spawn): the spawn section (what the addon does: clone
+ * flags, stdio, joins, maps, veth), then the plan. The addon decides nothing the request does not
+ * say.
+ *
+ * Plan (addon -> helper, in a memfd read from offset 0 to its end, so no size limit but the
+ * kernel's own and no write that could block): a header, then steps. Each step is a fixed header
+ * followed by `nstr` strings, each a u32 length, the bytes and a NUL, so the helper can use them
+ * in place.
  *
  * Report (helper -> parent, over a pipe): fixed 32-byte records, smaller than PIPE_BUF,
  * so every write is atomic and the parent never sees half a record.
@@ -13,7 +20,7 @@
 #include <stdint.h>
 
 #define NSBOX_PLAN_MAGIC 0x6e73626fu /* "nsbo" */
-#define NSBOX_PLAN_VERSION 1u
+#define NSBOX_PLAN_VERSION 2u
 
 /* Plan header option bits. */
 #define NSBOX_PLAN_INIT 0x1u            /* stay as PID 1 and fork the command */
@@ -24,6 +31,37 @@
 #define NSBOX_PLAN_INHERIT_ENV 0x20u    /* the command gets the helper's own environment (Node's) */
 #define NSBOX_PLAN_TRACE 0x40u          /* report how long each step took (bench/ profiles with it) */
 #define NSBOX_PLAN_NO_NEW_PRIVS 0x80u   /* PR_SET_NO_NEW_PRIVS for the command */
+#define NSBOX_PLAN_WAIT_PARENT 0x100u   /* read the sync fd to EOF first: the parent writes maps or a veth */
+#define NSBOX_PLAN_SUBREAPER 0x200u     /* no PID namespace: adopt orphans and end them with the command */
+
+#define NSBOX_SPAWN_MAGIC 0x6e737370u /* "nssp" */
+#define NSBOX_SPAWN_VERSION 1u
+
+/* Spawn section option bits. */
+#define NSBOX_SPAWN_DIE_WITH_PARENT 0x1u /* the helper gets the read end of the parent-death pipe */
+#define NSBOX_SPAWN_INHERIT_ENV 0x2u     /* the helper is exec'd with Node's environment */
+#define NSBOX_SPAWN_MAPS_BY_CHILD 0x4u   /* the clone child writes setgroups, uid_map, gid_map itself */
+#define NSBOX_SPAWN_MAPS_BY_PARENT 0x8u  /* the addon writes the maps; the child raises ambient caps */
+#define NSBOX_SPAWN_JOIN_AS_ROOT 0x10u   /* after the joins, become uid/gid 0 of the joined user namespace */
+#define NSBOX_SPAWN_VETH 0x20u           /* the addon makes a veth pair and moves one end inside */
+
+/* Followed by: int32 stdio[nstdio] (-1 a new pipe, -2 /dev/null, else an fd of ours), then
+ * njoins pairs { int32 fd; uint32 nstype }, then 5 strings (as in steps): uid map, gid map,
+ * veth host name, veth peer name, veth host address. `size` covers all of it; the plan follows. */
+struct nsbox_spawn_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t size;
+  uint32_t options;
+  uint32_t clone_flags;   /* namespaces clone() makes (user, pid, ... as lib/ decides) */
+  uint32_t unshare_flags; /* namespaces the clone child makes with unshare(), after the joins */
+  uint32_t nstdio;
+  uint32_t njoins;
+  uint32_t veth_prefix;
+  uint32_t reserved;
+};
+
+#define NSBOX_SPAWN_STRINGS 5
 
 struct nsbox_plan_header {
   uint32_t magic;
@@ -48,6 +86,7 @@ enum nsbox_op {
   NSBOX_OP_JOIN_NS = 14,    /* path of a namespace file; a = nstype: setns, in the helper itself */
   NSBOX_OP_IFACE_UP = 15,   /* ifname, IPv4 address (dotted); a = prefix length: address it, bring it up */
   NSBOX_OP_SETPRIORITY = 16, /* no strings; a = niceness (int32): for the helper and all it starts */
+  NSBOX_OP_READONLY = 17,   /* path; b = NSBOX_IN_ROOT: the mount there and all below it read-only */
 };
 
 #define NSBOX_IN_ROOT 0x1u
@@ -67,17 +106,26 @@ enum nsbox_report_type {
   NSBOX_REPORT_TRACE = 4,   /* with NSBOX_PLAN_TRACE: step took `value` microseconds */
 };
 
-/* An ERROR report with step -1 from before the helper ran (written by the addon's clone child)
- * says in `value` which part of the start failed. */
+/* A failure that is not a plan step's says which stage of the start it was: in an ERROR report
+ * with step -1 (from the clone child or the helper), `value`; from the addon, the failure's
+ * `stage`. lib/failure.ts words each one from the request. */
 enum nsbox_start_stage {
-  NSBOX_START_FDS = 1,       /* placing the stdio and control fds */
-  NSBOX_START_SETGROUPS = 2, /* writing /proc/self/setgroups */
-  NSBOX_START_UID_MAP = 3,   /* writing the uid map */
-  NSBOX_START_GID_MAP = 4,   /* writing the gid map */
-  NSBOX_START_CAPS = 5,      /* raising ambient capabilities */
-  NSBOX_START_EXEC = 6,      /* executing the helper */
-  NSBOX_START_JOIN = 7,      /* joining existing namespaces (setns) */
-  NSBOX_START_UNSHARE = 8,   /* creating the namespaces other than user and pid */
+  NSBOX_START_FDS = 1,        /* placing the stdio and control fds */
+  NSBOX_START_SETGROUPS = 2,  /* writing /proc/self/setgroups */
+  NSBOX_START_UID_MAP = 3,    /* writing the uid map */
+  NSBOX_START_GID_MAP = 4,    /* writing the gid map */
+  NSBOX_START_CAPS = 5,       /* raising ambient capabilities */
+  NSBOX_START_EXEC = 6,       /* executing the helper */
+  NSBOX_START_JOIN = 7,       /* joining existing namespaces (setns) */
+  NSBOX_START_UNSHARE = 8,    /* creating the namespaces clone() does not */
+  NSBOX_START_REQUEST = 9,    /* the addon decoding the request (a bug in lib/) */
+  NSBOX_START_PIPES = 10,     /* the addon opening stdio pipes, /dev/null, the plan memfd */
+  NSBOX_START_IMAGE = 11,     /* the addon loading the helper into its memfd */
+  NSBOX_START_CLONE = 12,     /* clone() creating the namespaces it makes */
+  NSBOX_START_VETH = 13,      /* the addon creating the veth pair */
+  NSBOX_START_HELPER = 14,    /* the helper's own start: reading the plan, credentials, prctl */
+  NSBOX_START_JOIN_ROOT = 15, /* becoming root of the joined user namespace */
+  NSBOX_START_COMMAND = 16,   /* the init starting the command (clone, terminal) */
 };
 
 struct nsbox_report {
@@ -88,11 +136,14 @@ struct nsbox_report {
   char syscall[16];
 };
 
-/* Fixed fd layout in the helper, after the n stdio fds of the command:
- * n + 0 plan (read end), n + 1 report (write end), n + 2 pidfd of the parent (or -1 slot). */
+/* Fixed fd layout in the helper, after the n stdio fds of the command: n + 0 the plan (a memfd),
+ * n + 1 report (write end), n + 2 the read end of the parent-death pipe, whose only write end
+ * Node holds (it carries no authority, unlike a pidfd of Node: a command that takes it from the
+ * init gains nothing), n + 3 the sync pipe (WAIT_PARENT). Unused slots are closed. */
 #define NSBOX_FD_PLAN 0
 #define NSBOX_FD_REPORT 1
 #define NSBOX_FD_PARENT 2
-#define NSBOX_CONTROL_FDS 3
+#define NSBOX_FD_SYNC 3
+#define NSBOX_CONTROL_FDS 4
 
 #endif

@@ -6,7 +6,8 @@
 const fs = require('fs');
 const path = require('path');
 const { resolveOptions } = require('../../dist/options');
-const { buildPlan, encodePlan } = require('../../dist/plan');
+const { encodePlan } = require('../../dist/plan');
+const { buildRequest } = require('../../dist/request');
 
 const dir = process.argv[2];
 if (!dir) {
@@ -61,7 +62,8 @@ const cases = [
 ];
 
 cases.forEach(([command, args, options], i) => {
-  const plan = buildPlan(command, args, resolveOptions(command, args, options));
+  // The plan alone: the helper's part of the request (the spawn section is the addon's).
+  const { plan } = buildRequest(command, args, resolveOptions(command, args, options));
   fs.writeFileSync(path.join(dir, `plan-${String(i).padStart(2, '0')}`), encodePlan(plan));
 });
 console.log(`seed-corpus: ${cases.length} plans in ${dir}`);

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -156,3 +157,6 @@ int tcsetpgrp(int fd, pid_t pgrp) { return (int)SYS3(SYS_ioctl, fd, TIOCSPGRP, &
 
 
 int clock_gettime(clockid_t clock, struct timespec *t) { return (int)SYS3(SYS_clock_gettime, clock, t, 0); }
+ssize_t pread(int fd, void *buf, size_t n, off_t offset) { return SYS6(SYS_pread64, fd, buf, n, offset, 0, 0); }
+ssize_t readlink(const char *path, char *buf, size_t n) { return SYS6(SYS_readlinkat, AT_FDCWD, path, buf, n, 0, 0); }
+int statfs(const char *path, struct statfs *buf) { return (int)SYS3(SYS_statfs, path, buf, 0); }
