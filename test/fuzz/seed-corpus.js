@@ -57,13 +57,14 @@ const cases = [
   ['/bin/sh', [], { noNewPrivileges: true, dieWithParent: false, trace: true }],
   ['/bin/echo', Array.from({ length: 40 }, (_, i) => `arg${i}`), { env: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`V${i}`, 'x'.repeat(i)])) }],
   ['/bin/echo', ['', 'ü', 'a b'], { env: { EMPTY: '' } }],
-  ['/usr/bin/env', [], { helperJoins: [{ kind: 'mount', file: '/proc/1/ns/mnt' }], mount: false, proc: false }],
+  // What exec adds at the start (not an option): the helper's own joins.
+  ['/usr/bin/env', [], { mount: false, proc: false }, { helperJoins: [{ kind: 'mount', file: '/proc/1/ns/mnt' }] }],
   ['/bin/sh', ['-c', 'ip a; hostname; ps'], { rootfs, mounts, net: { veth }, hostname: 'all', domainname: 'd', time: { boottimeOffset: 60 }, nice: 5, cwd: '/tmp', env: { PATH: '/usr/bin:/bin' }, readonlyRoot: true, noNewPrivileges: true, trace: true }],
 ];
 
-cases.forEach(([command, args, options], i) => {
+cases.forEach(([command, args, options, internal], i) => {
   // The plan alone: the helper's part of the request (the spawn section is the addon's).
-  const { plan } = buildRequest(command, args, resolveOptions(command, args, options));
+  const { plan } = buildRequest(command, args, { ...resolveOptions(command, args, options), ...internal });
   fs.writeFileSync(path.join(dir, `plan-${String(i).padStart(2, '0')}`), encodePlan(plan));
 });
 console.log(`seed-corpus: ${cases.length} plans in ${dir}`);
