@@ -11,6 +11,7 @@ import path from 'path';
 import { NS_FILES, type Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange, systemError } from './errors';
 import { mount, umount } from './primitives';
+import { SETUP_STATE, isSetupTracked, notReady } from './setup-state';
 
 /** Any process handle with a host pid, such as an `IsolatedProcess`. */
 export interface ProcessRef {
@@ -29,6 +30,8 @@ const NSFS_MAGIC = 0x6e736673;
 
 function pidOf(target: unknown): number {
   let pid: unknown = target;
+  // A sandbox still being set up may still be in the host's namespaces: never persist those.
+  if (isSetupTracked(target) && target[SETUP_STATE]() === 'pending') throw notReady('persist a namespace of a sandbox');
   if (typeof target === 'object' && target !== null) {
     pid = (target as ProcessRef).pid;
     if (pid === undefined) throw invalidArgValue('target', 'has no pid (the process never started)');
@@ -91,7 +94,8 @@ function createFile(file: string): boolean {
  * reference loop.
  *
  * Arguments are checked before any syscall: TypeError (`ERR_INVALID_ARG_TYPE`,
- * `ERR_INVALID_ARG_VALUE`) or RangeError (`ERR_OUT_OF_RANGE`). System failures are NsboxErrors:
+ * `ERR_INVALID_ARG_VALUE`) or RangeError (`ERR_OUT_OF_RANGE`). A sandbox handle whose setup has
+ * not finished is refused with `ERR_NSBOX_NOT_READY` (wait for its 'spawn' event). System failures are NsboxErrors:
  * ESRCH for a process that is gone, the mount's errno otherwise (a file this call created is
  * then removed again).
  * @param target a host pid, or a process handle such as an `IsolatedProcess`
