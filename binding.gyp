@@ -58,6 +58,7 @@
         "src/helper_image.cc",
         "src/userns.cc",
         "src/request.cc",
+        "src/orphans.cc",
         "src/network.cc",
         "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
       ],

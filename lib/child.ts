@@ -317,18 +317,21 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
 
   #onEvent(kind: string, args: (number | string)[]): void {
     if (kind === 'report') {
+      const [type, step, errno, value, syscall] = args as [number, number, number, number, string];
       // Once the command runs, only the exit status may come: anything else would be the
       // command's own writing, had it got hold of the report pipe.
-      if (this.#spawned) return;
-      const [type, step, errno, value, syscall] = args as [number, number, number, number, string];
+      if (this.#spawned && type !== WIRE.report.exit) return;
       if (type === WIRE.report.error) this.#fail(spawnError(this.#request, step >= 0 ? { errno, syscall, step } : { errno, syscall, stage: value }, this.#tryClone), true);
       else if (type === WIRE.report.spawned) this.#markSpawned();
       else if (type === WIRE.report.exit) this.#commandStatus = value;
       else if (type === WIRE.report.trace) this.emit('trace', { step: this.#request.plan.steps[step]?.describe ?? String(step), microseconds: value });
     } else if (kind === 'eof') {
-      // Without init the report pipe closes at the command's exec: no error record means it ran.
-      if (!this.#init && !this.#failed) this.#markSpawned();
+      // Without init the report pipe closes at the command's exec: no error record means it ran
+      // (unless our own kill() ended the setup).
+      if (!this.#init && !this.#killedEarly) this.#markSpawned();
     } else if (kind === 'exit') {
+      // Without init, an exit right after the exec can come before the pipe's end was seen.
+      if (!this.#init && !this.#killedEarly) this.#markSpawned();
       const commandStatus = args[2] as number;
       if (commandStatus >= 0) this.#commandStatus = commandStatus;
       this.#onExit(args[0] as number, args[1] as number);

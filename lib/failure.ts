@@ -57,7 +57,8 @@ function stageWords(r: SpawnRequest, f: SpawnFailure, tryClone: CloneTrier): [st
 function refusedNamespace(r: SpawnRequest, flags: number, errno: number, tryClone: CloneTrier): string {
   const all = r.cloneFlags | r.unshareFlags;
   const withUser = all & CLONE_FLAGS.user;
-  const names = kindsOf(flags);
+  // The user namespace first: the others are tried inside one.
+  const names = kindsOf(flags).sort((a, b) => Number(b === 'user') - Number(a === 'user'));
   let refused = names;
   for (const ns of names) {
     if (tryClone(CLONE_FLAGS[ns] | withUser) !== 0) {
@@ -66,7 +67,7 @@ function refusedNamespace(r: SpawnRequest, flags: number, errno: number, tryClon
     }
   }
   const what = refused.length === 1 ? `create ${refused[0]} namespace` : `create ${refused.join(', ')} namespaces`;
-  const why = namespaceRefusal(withUser ? ['user', ...refused.filter((k) => k !== 'user')] : refused, errno);
+  const why = namespaceRefusal(refused, errno);
   const hint = !withUser && process.geteuid?.() !== 0 && errno === os.constants.errno.EPERM ? ' (unprivileged: add user: true)' : '';
   return `${what}${hint}${why ? ` (${why})` : ''}`;
 }

@@ -113,6 +113,9 @@ export function environment(v: unknown): string[] | undefined {
   return out;
 }
 
+/** The largest fd number: fds are C ints. */
+const MAX_FD = 2 ** 31 - 1;
+
 /** One entry per fd: 'pipe', 'ignore', or an fd of this process ('inherit' is the same fd). */
 export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
   const entries: unknown[] = v === undefined ? [] : typeof v === 'string' ? [v, v, v] : Array.isArray(v) ? [...v] : [Symbol()];
@@ -125,7 +128,11 @@ export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';
     if (e === 'pipe' || e === 'ignore') return e;
     if (e === 'inherit') return i;
-    if (typeof e === 'number' && Number.isInteger(e) && e >= 0) return e;
+    if (typeof e === 'number') {
+      // An fd is an int: anything larger would be cut to 32 bits on the way to the kernel.
+      if (!Number.isInteger(e) || e < 0 || e > MAX_FD) throw outOfRange(`stdio[${i}]`, `a file descriptor from 0 to ${MAX_FD}`, e);
+      return e;
+    }
     throw invalidArgValue(`stdio[${i}]`, "must be 'pipe', 'inherit', 'ignore', or a file descriptor", e);
   });
 }

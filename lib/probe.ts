@@ -158,7 +158,7 @@ export function namespaceRefusal(kinds: readonly Namespace[], errno: number): st
     const sysctl = `user.max_${kind === 'mount' ? 'mnt' : kind}_namespaces`;
     const limit = sysctlNumber(read(`/proc/sys/${sysctl.replace(/\./g, '/')}`));
     if (errno === E.ENOSPC && limit === 0) reasons.push(`${sysctl} is 0, so no ${kind} namespace may be created; allow them with: sudo sysctl -w ${sysctl}=15000`);
-    else if (errno === E.ENOSPC && limit !== undefined) reasons.push(`the limit of ${limit} ${kind} namespaces (${sysctl}) is reached`);
+    else if (errno === E.ENOSPC && limit !== undefined) reasons.push(`${sysctl} is ${limit}: that many ${kind} namespaces exist already, here or in an enclosing user namespace`);
   }
   if (reasons.length === 0 && kinds.includes('user') && (errno === E.EPERM || errno === E.EACCES || errno === E.ENOSPC)) {
     const verdict = userNamespaceVerdict({

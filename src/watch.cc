@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "orphans.h"
 #include "sys/syscalls.h"
 #include "sys/wire.h"
 
@@ -164,6 +165,17 @@ void Finish(State* s) {
   Retire(p);
 }
 
+// Stops watching a sandbox that may still run: the orphan collector takes its pidfd, so that it
+// never stays a zombie of this process.
+void Abandon(State* s) {
+  if (s->pidfd >= 0) {
+    epoll_ctl(s->poller->epfd, EPOLL_CTL_DEL, s->pidfd, nullptr);
+    AdoptOrphan(s->pidfd);
+    s->pidfd = -1;
+  }
+  Finish(s);
+}
+
 // Reads and delivers every whole record waiting in the report pipe. Returns 1 at EOF, 0 when the
 // pipe is empty for now, -1 when the JavaScript side closed the watch meanwhile. With
 // `command_status`, an EXIT record is kept there for the exit event instead of sent on its own.
@@ -250,7 +262,7 @@ void TeardownHook(napi_async_cleanup_hook_handle, void* arg) {
   if (this_thread_poller == p) this_thread_poller = nullptr;
   p->dispatching = 0;
   p->tearing_down = true;
-  while (p->live) Finish(p->live);
+  while (p->live) Abandon(p->live);
   Retire(p);
   uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), OnPollerClosed);
 }
@@ -366,10 +378,10 @@ class WatchWrap : public Napi::ObjectWrap<WatchWrap> {
     return info.Env().Undefined();
   }
 
-  // Stops watching without waiting for the exit (the process keeps running, uncollected
-  // until this process exits). For teardown paths only.
+  // Stops watching without waiting for the exit (the process keeps running; the orphan
+  // collector reaps it). For teardown paths only.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (state_) Finish(state_);
+    if (state_) Abandon(state_);
     return info.Env().Undefined();
   }
 
