@@ -1,12 +1,13 @@
 /* The raw system call instruction, without libc and without errno: returns the result or
  * -errno. Used where errno must not be touched: by the helper's own runtime, and by the addon's
- * clone child, which shares memory (and errno's thread-local slot) with a running Node thread. */
+ * clone child, which shares memory (and errno's thread-local slot) with a running Node thread.
+ * Always inlined: the clone child may call nothing outside its own section (test/45). */
 #ifndef NSBOX_SYS_RAW_H
 #define NSBOX_SYS_RAW_H
 
 #if defined(__x86_64__)
 
-static inline long rt_syscall6(long n, long a, long b, long c, long d, long e, long f) {
+static inline __attribute__((always_inline)) long rt_syscall6(long n, long a, long b, long c, long d, long e, long f) {
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
   register long r9 __asm__("r9") = f;
@@ -20,7 +21,7 @@ static inline long rt_syscall6(long n, long a, long b, long c, long d, long e, l
 
 #elif defined(__aarch64__)
 
-static inline long rt_syscall6(long n, long a, long b, long c, long d, long e, long f) {
+static inline __attribute__((always_inline)) long rt_syscall6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
   register long x1 __asm__("x1") = b;
@@ -36,6 +37,6 @@ static inline long rt_syscall6(long n, long a, long b, long c, long d, long e, l
 #error "nsbox supports x86-64 and arm64"
 #endif
 
-static inline long rt_syscall3(long n, long a, long b, long c) { return rt_syscall6(n, a, b, c, 0, 0, 0); }
+static inline __attribute__((always_inline)) long rt_syscall3(long n, long a, long b, long c) { return rt_syscall6(n, a, b, c, 0, 0, 0); }
 
 #endif
