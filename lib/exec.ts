@@ -52,7 +52,7 @@ export function execInSandbox(sandbox: IsolatedProcess, command: string, args: r
     mount: false,
     init: true,
   } as IsolatedOptions);
-  return startSandbox(command, args, o, {
+  return startSandbox(command, o, {
     after: [sandbox],
     joins: () => joinsOf(sandbox, enter.filter((k) => k !== 'mount' && k !== 'time')),
     enter: execInSandbox as (s: IsolatedProcess, c: string, a: readonly string[] | undefined, x: object | undefined) => IsolatedProcess,

@@ -5,7 +5,7 @@
  */
 import { NAMESPACES, type Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
-import { optionalString } from './option-values';
+import { boundedLength, optionalString } from './option-values';
 import type { JoinTarget, JoinableNamespace, ResolvedVeth } from './options';
 import { isSetupTracked } from './setup-state';
 
@@ -22,7 +22,7 @@ function cidr(name: string, v: unknown): [string, number] {
 
 function ifname(name: string, v: unknown, fallback: string): string {
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) >= IFNAMSIZ || /[\s/:]/.test(v)) {
+  if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) >= IFNAMSIZ || /[\s/:\0]/.test(v)) {
     throw invalidArgValue(name, 'must be an interface name of 1 to 15 bytes, without spaces, / or :', v);
   }
   return v;
@@ -34,7 +34,7 @@ export function veth(net: unknown): ResolvedVeth | undefined {
   if (typeof net !== 'object' || net === null) throw invalidArgType('net', 'a boolean or { veth }', net);
   const v = (net as { veth?: unknown }).veth;
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null) throw invalidArgType('net.veth', 'an object { host, inside }', v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('net.veth', 'an object { host, inside }', v);
   const spec = v as Record<string, unknown>;
   const [hostAddress, hostPrefix] = cidr('net.veth.host', spec.host);
   const [insideAddress, insidePrefix] = cidr('net.veth.inside', spec.inside);
@@ -66,14 +66,23 @@ export function joinList(v: unknown): [JoinableNamespace, JoinTarget][] {
     if (!JOINABLE.includes(kind as JoinableNamespace)) {
       throw invalidArgValue('join', `cannot join "${kind}" (joinable: ${JOINABLE.join(', ')}; for user and pid, use sandbox.exec())`);
     }
-    const ok =
-      (typeof target === 'number' && Number.isInteger(target) && target > 0 && target < 2 ** 31) ||
-      (typeof target === 'string' && target.startsWith('/') && !target.includes('\0')) ||
-      isSetupTracked(target) ||
-      (typeof target === 'object' && target !== null && isFd((target as JoinTarget & object).pidfd) && isPid((target as JoinTarget & object).pid));
-    if (!ok) throw invalidArgType(`join.${kind}`, 'a sandbox, a pid or an absolute namespace file path', target);
-    return [kind as JoinableNamespace, target as JoinTarget];
+    return [kind as JoinableNamespace, joinTarget(`join.${kind}`, target)];
   });
+}
+
+/**
+ * One join target, as checked: a pid, an absolute namespace file, a sandbox handle (read when the
+ * join happens: its pidfd is live), or a `{ pid, pidfd }` object, copied (each read once).
+ */
+function joinTarget(name: string, target: unknown): JoinTarget {
+  if (typeof target === 'number' && isPid(target)) return target;
+  if (typeof target === 'string' && target.startsWith('/') && !target.includes('\0')) return target;
+  if (isSetupTracked(target)) return target as unknown as JoinTarget;
+  if (typeof target === 'object' && target !== null) {
+    const { pid, pidfd } = target as Record<string, unknown>;
+    if (isPid(pid) && isFd(pidfd)) return { pid: pid as number, pidfd: pidfd as number };
+  }
+  throw invalidArgType(name, 'a sandbox, a pid or an absolute namespace file path', target);
 }
 
 /** The time namespace file a `join.time` target names, for the helper to enter (at the start). */
@@ -96,8 +105,13 @@ export function namespaceSet(v: unknown): ReadonlySet<Namespace> | undefined {
   if (v === undefined) return undefined;
   if (v === 'all') return new Set(NAMESPACES);
   if (!Array.isArray(v)) throw invalidArgType('namespaces', "'all' or an array of namespace names", v);
-  for (const ns of v) if (!NAMESPACES.includes(ns as Namespace)) throw invalidArgValue('namespaces', `has an unknown kind (known: ${NAMESPACES.join(', ')})`, ns);
-  return new Set(v as Namespace[]);
+  const kinds = new Set<Namespace>();
+  for (let i = 0, n = boundedLength('namespaces', v, 64); i < n; i++) {
+    const ns: unknown = v[i];
+    if (!NAMESPACES.includes(ns as Namespace)) throw invalidArgValue('namespaces', `has an unknown kind (known: ${NAMESPACES.join(', ')})`, ns);
+    kinds.add(ns as Namespace);
+  }
+  return kinds;
 }
 
 const MAX_TIME_OFFSET = 2 ** 31; // seconds; far inside what the kernel accepts
@@ -106,7 +120,7 @@ const MAX_TIME_OFFSET = 2 ** 31; // seconds; far inside what the kernel accepts
 export function time(v: unknown, fallback: boolean): string | undefined {
   if (v === undefined) return fallback ? '' : undefined;
   if (typeof v === 'boolean') return v ? '' : undefined;
-  if (typeof v !== 'object' || v === null) throw invalidArgType('time', 'a boolean or { monotonicOffset, boottimeOffset }', v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('time', 'a boolean or { monotonicOffset, boottimeOffset }', v);
   const lines: string[] = [];
   for (const [key, clock] of [['monotonicOffset', 'monotonic'], ['boottimeOffset', 'boottime']] as const) {
     const seconds = (v as Record<string, unknown>)[key];

@@ -8,27 +8,48 @@ import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { IdMap, MountSpec } from './options';
 
 const MAX_STDIO = 64;
+/** More arguments than any exec could take (the kernel's limit is a quarter of the stack, 2 MB by default). */
+const MAX_ARGS = 1 << 20;
+const MAX_MOUNTS = 4096;
 
 /** Strings reach C as NUL-terminated: a NUL inside one would cut it short. */
 export function checkNoNul(name: string, value: string): void {
   if (value.includes('\0')) throw invalidArgValue(name, 'must not contain null bytes', value);
 }
 
-/** The arguments: an array of strings without NULs, or undefined. */
-export function checkArgs(args: unknown): void {
-  if (args === undefined) return;
-  if (!Array.isArray(args)) throw invalidArgType('args', 'an array of strings', args);
-  args.forEach((arg, i) => {
-    if (typeof arg !== 'string') throw invalidArgType(`args[${i}]`, 'a string', arg);
-    checkNoNul(`args[${i}]`, arg);
-  });
+/**
+ * The length of an array option, refused before anything iterates it when above `max` (a sparse
+ * array of 2**32 - 1 would otherwise be walked index by index).
+ */
+export function boundedLength(name: string, v: readonly unknown[], max: number): number {
+  const length = v.length;
+  if (length > max) throw outOfRange(name, `at most ${max} entries`, length);
+  return length;
 }
 
-/** A boolean option, or its default. */
-export function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+/**
+ * The arguments, copied: strings without NULs, each read once (what was checked is what runs,
+ * whatever a getter or Proxy returns next time); holes are refused like any other non-string.
+ */
+export function checkArgs(args: unknown): string[] {
+  if (args === undefined) return [];
+  if (!Array.isArray(args)) throw invalidArgType('args', 'an array of strings', args);
+  const length = boundedLength('args', args, MAX_ARGS);
+  const out: string[] = [];
+  for (let i = 0; i < length; i++) {
+    const arg: unknown = args[i];
+    if (typeof arg !== 'string') throw invalidArgType(`args[${i}]`, 'a string', arg);
+    checkNoNul(`args[${i}]`, arg);
+    out.push(arg);
+  }
+  return out;
+}
+
+/** A boolean option, or its default; `name` is how errors call it (`mounts[0].readonly`). */
+export function bool(o: Record<string, unknown>, key: string, fallback: boolean, name = key): boolean {
   const v = o[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw invalidArgType(key, 'a boolean', v);
+  if (typeof v !== 'boolean') throw invalidArgType(name, 'a boolean', v);
   return v;
 }
 
@@ -51,30 +72,37 @@ function insidePath(name: string, v: unknown): string {
 export function mountSpecs(v: unknown): MountSpec[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw invalidArgType('mounts', 'an array', v);
-  return v.map((m: unknown, i): MountSpec => {
-    const name = `mounts[${i}]`;
-    if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
-    const spec = m as Record<string, unknown>;
-    const target = insidePath(`${name}.target`, spec.target);
-    if (spec.type === 'bind') {
-      if (typeof spec.source !== 'string' || spec.source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', spec.source);
-      checkNoNul(`${name}.source`, spec.source);
-      const readonly = bool(spec, 'readonly', false);
-      return { type: 'bind', source: path.resolve(spec.source), target, readonly };
+  const length = boundedLength('mounts', v, MAX_MOUNTS);
+  const out: MountSpec[] = [];
+  for (let i = 0; i < length; i++) out.push(mountSpec(v[i], `mounts[${i}]`));
+  return out;
+}
+
+/** One mount, each property read once. */
+function mountSpec(m: unknown, name: string): MountSpec {
+  if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
+  const spec = m as Record<string, unknown>;
+  const type = spec.type;
+  const target = insidePath(`${name}.target`, spec.target);
+  if (type === 'bind') {
+    const source = spec.source;
+    if (typeof source !== 'string' || source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', source);
+    checkNoNul(`${name}.source`, source);
+    const readonly = bool(spec, 'readonly', false, `${name}.readonly`);
+    return { type: 'bind', source: path.resolve(source), target, readonly };
+  }
+  if (type === 'tmpfs') {
+    const size = spec.size;
+    if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
+      throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
     }
-    if (spec.type === 'tmpfs') {
-      const size = spec.size;
-      if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
-        throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
-      }
-      const mode = spec.mode;
-      if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
-        throw outOfRange(`${name}.mode`, 'an integer from 0 to 0o7777', mode);
-      }
-      return { type: 'tmpfs', target, size, mode };
+    const mode = spec.mode;
+    if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
+      throw outOfRange(`${name}.mode`, 'an integer from 0 to 0o7777', mode);
     }
-    throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", spec.type);
-  });
+    return { type: 'tmpfs', target, size, mode };
+  }
+  throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", type);
 }
 
 const MAX_MAP_LINES = 340; // the kernel's limit
@@ -83,18 +111,49 @@ const MAX_MAP_LINES = 340; // the kernel's limit
 export function idMap(v: unknown, name: string): IdMap[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.length === 0) throw invalidArgType(name, 'a non-empty array of { inside, outside, count }', v);
-  if (v.length > MAX_MAP_LINES) throw outOfRange(name, `at most ${MAX_MAP_LINES} lines`, v.length);
-  return v.map((line: unknown, i) => {
+  const length = boundedLength(name, v, MAX_MAP_LINES);
+  const out: IdMap[] = [];
+  for (let i = 0; i < length; i++) {
+    const line: unknown = v[i];
     if (typeof line !== 'object' || line === null) throw invalidArgType(`${name}[${i}]`, 'an object', line);
     const l = line as Record<string, unknown>;
-    for (const key of ['inside', 'outside', 'count']) {
+    const read = (key: 'inside' | 'outside' | 'count'): number => {
       const n = l[key];
       if (typeof n !== 'number' || !Number.isInteger(n) || n < (key === 'count' ? 1 : 0) || n > 0xfffffffe) {
         throw outOfRange(`${name}[${i}].${key}`, `an integer from ${key === 'count' ? 1 : 0} to 4294967294`, n);
       }
-    }
-    return { inside: l.inside as number, outside: l.outside as number, count: l.count as number };
-  });
+      return n;
+    };
+    out.push({ inside: read('inside'), outside: read('outside'), count: read('count') });
+  }
+  return out;
+}
+
+/**
+ * String(value) as the language does it (ToPrimitive with the hint 'string'), but with a typed
+ * error where the language would throw its own: a conversion method that throws is the caller's
+ * error and is passed on.
+ */
+function toText(name: string, value: unknown): string {
+  if (typeof value === 'symbol') throw invalidArgValue(name, 'must be convertible to a string (not a symbol)');
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  const v = value as Record<string | symbol, unknown>;
+  const fail = (): TypeError => invalidArgValue(name, 'must be convertible to a string');
+  const exotic = v[Symbol.toPrimitive];
+  if (exotic !== undefined && exotic !== null) {
+    if (typeof exotic !== 'function') throw fail();
+    const primitive: unknown = exotic.call(value, 'string');
+    if ((typeof primitive === 'object' && primitive !== null) || typeof primitive === 'function' || typeof primitive === 'symbol') throw fail();
+    return String(primitive);
+  }
+  for (const method of ['toString', 'valueOf']) {
+    const fn = v[method];
+    if (typeof fn !== 'function') continue;
+    const primitive: unknown = fn.call(value);
+    if (typeof primitive === 'symbol') throw fail();
+    if ((typeof primitive !== 'object' || primitive === null) && typeof primitive !== 'function') return String(primitive);
+  }
+  throw fail();
 }
 
 /** `KEY=value` strings of an `env` option, or undefined to pass Node's own environment. */
@@ -106,7 +165,8 @@ export function environment(v: unknown): string[] | undefined {
   for (const [key, value] of Object.entries(env as Record<string, unknown>)) {
     if (value === undefined) continue;
     if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidArgValue('env', `has an invalid variable name`, key);
-    const text = String(value);
+    // As child_process: any value becomes its string.
+    const text = toText(`env.${key}`, value);
     checkNoNul(`env.${key}`, text);
     out.push(`${key}=${text}`);
   }
@@ -118,11 +178,10 @@ const MAX_FD = 2 ** 31 - 1;
 
 /** One entry per fd: 'pipe', 'ignore', or an fd of this process ('inherit' is the same fd). */
 export function stdio(v: unknown): ('pipe' | 'ignore' | number)[] {
-  const entries: unknown[] = v === undefined ? [] : typeof v === 'string' ? [v, v, v] : Array.isArray(v) ? [...v] : [Symbol()];
-  if (entries.length === 1 && typeof entries[0] === 'symbol') {
-    throw invalidArgType('stdio', "'pipe', 'inherit', 'ignore' or an array", v);
-  }
-  if (entries.length > MAX_STDIO) throw outOfRange('stdio', `at most ${MAX_STDIO} entries`, entries.length);
+  if (v !== undefined && typeof v !== 'string' && !Array.isArray(v)) throw invalidArgType('stdio', "'pipe', 'inherit', 'ignore' or an array", v);
+  const entries: unknown[] = [];
+  if (typeof v === 'string') entries.push(v, v, v);
+  else if (Array.isArray(v)) for (let i = 0, n = boundedLength('stdio', v, MAX_STDIO); i < n; i++) entries.push(v[i]);
   while (entries.length < 3) entries.push(undefined);
   return entries.map((e, i) => {
     if (e === undefined || e === null) return i < 3 ? 'pipe' : 'ignore';

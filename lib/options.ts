@@ -189,6 +189,8 @@ export interface ResolvedVeth {
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedOptions {
+  /** The command's arguments, as validated (a copy). */
+  args: string[];
   pid: boolean;
   mount: boolean;
   uts: boolean;
@@ -249,16 +251,19 @@ const KNOWN: ReadonlySet<string> = new Set([
 export function resolveOptions(command: unknown, args: unknown, options: unknown): ResolvedOptions {
   if (typeof command !== 'string' || command.length === 0) throw invalidArgType('command', 'a non-empty string', command);
   checkNoNul('command', command);
-  checkArgs(args);
+  const argv = checkArgs(args);
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'an object', options);
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
+  // Each option is read once, here: what is validated is what runs, whatever a getter or a
+  // Proxy would return on the next read.
+  const o: Record<string, unknown> = {};
+  for (const key of Object.keys(options as object)) {
     if (!KNOWN.has(key)) {
       throw Object.assign(new TypeError(`Unknown option "${key}" (known: ${[...KNOWN].join(', ')})`), {
         code: 'ERR_NSBOX_UNKNOWN_OPTION',
       });
     }
+    o[key] = (options as Record<string, unknown>)[key];
   }
   const join = joinList(o.join);
   const joined = new Set(join.map(([kind]) => kind));
@@ -292,6 +297,9 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
   // One source for what is created: the conflict check and the result read the same values.
   const ipc = bool(o, 'ipc', wanted?.has('ipc') ?? false);
+  if (o.net !== undefined && typeof o.net !== 'boolean' && (typeof o.net !== 'object' || o.net === null || Array.isArray(o.net))) {
+    throw invalidArgType('net', 'a boolean or { veth }', o.net);
+  }
   const net = o.net === undefined ? (wanted?.has('net') ?? false) : o.net !== false;
   const cgroup = bool(o, 'cgroup', wanted?.has('cgroup') ?? false);
   const created = { mount, uts, ipc, net, cgroup, time: timeOffsets !== undefined };
@@ -305,6 +313,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   const cwd = optionalString(o, 'cwd');
   const argv0 = optionalString(o, 'argv0') ?? command;
   return {
+    args: argv,
     pid,
     mount,
     uts,

@@ -51,7 +51,8 @@ export function closeAll(fds: readonly number[]): void {
  * that: the handle (and its stdio streams, on pipes made at once) exists meanwhile, and `pid`
  * comes with the start. Never acts on a half-made sandbox.
  */
-export function startSandbox(command: string, args: readonly string[], resolved: ResolvedOptions, spec: StartSpec): IsolatedProcess {
+export function startSandbox(command: string, resolved: ResolvedOptions, spec: StartSpec): IsolatedProcess {
+  const args = resolved.args;
   const binding = native();
   // process.env replaced by a copy (as jest does) is what child_process would pass: so must we.
   const o = resolved.env === undefined && !processEnvIsEnviron(binding) ? { ...resolved, env: processEnvStrings() } : resolved;

@@ -37,9 +37,9 @@ export function spawnIsolated(
   const args = (optionsOnly ? [] : (argsOrOptions ?? [])) as readonly string[];
   const options = optionsOnly ? (argsOrOptions as IsolatedOptions) : maybeOptions;
   const o = resolveOptions(command, args, options);
-  return startSandbox(command, args, o, {
+  return startSandbox(command, o, {
     joins: () => openJoins(o),
-    enter: execInSandbox as Parameters<typeof startSandbox>[3]['enter'],
+    enter: execInSandbox as Parameters<typeof startSandbox>[2]['enter'],
     refine: (resolved) => (resolved.timeJoin === undefined ? resolved : { ...resolved, helperJoins: [{ kind: 'time', file: timeJoinFile(resolved.timeJoin) }] }),
     after: [...o.join.map(([, target]) => target), o.timeJoin],
   });
