@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const { spawnIsolated, hostRootfs } = require('../dist');
 const { resolveOptions } = require('../dist/options');
-const { buildPlan, encodePlan } = require('../dist/plan');
+const { buildRequest, encodeRequest } = require('../dist/request');
 const { now, stats, latency, interleaved, nodeSpawn, nsbox } = require('./lib');
 
 const quick = process.argv.includes('--quick');
@@ -255,7 +255,7 @@ async function profile(rootfs) {
   const stages = { prepare: [], cloneAndExecHelper: [], setupAndExecCommand: [], commandRunExitAndNotify: [] };
   for (let i = 0; i < N; i++) {
     const t0 = now();
-    encodePlan(buildPlan('/bin/true', [], resolveOptions('/bin/true', [], { rootfs, stdio: 'ignore' })));
+    encodeRequest(buildRequest('/bin/true', [], resolveOptions('/bin/true', [], { rootfs, stdio: 'ignore' })));
     const t1 = now();
     const child = spawnIsolated('/bin/true', [], { rootfs, stdio: 'ignore' });
     const t2 = now();
