@@ -35,7 +35,10 @@ function stageWords(r: SpawnRequest, f: SpawnFailure, tryClone: CloneTrier): [st
     case S.gidMap: return [`write the gid map (${r.userns?.gidMap.trim().replace(/\n/g, ', ')})`, f.path ?? '/proc/self/gid_map'];
     case S.caps: return ['raise ambient capabilities for the user namespace'];
     case S.exec: return ['start the nsbox helper'];
-    case S.join: return [`enter the ${kindsOf(r.joins.reduce((all, j) => all | j.nstype, 0)).join(', ')} namespaces to join`];
+    case S.join: {
+      const kinds = kindsOf(r.joins.reduce((all, j) => all | j.nstype, 0));
+      return [`enter the ${kinds.join(', ')} namespace${kinds.length === 1 ? '' : 's'} to join`];
+    }
     case S.unshare: return [refusedNamespace(r, r.unshareFlags, f.errno, tryClone)];
     case S.clone: return [refusedNamespace(r, r.cloneFlags, f.errno, tryClone)];
     case S.request: return ['hand the spawn request to the addon (a bug in nsbox: please report it)'];

@@ -67,8 +67,8 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
     const request = requestNow();
     const started = launch(binding, request, spec);
     if (started instanceof Error) return failed(make(endedStreams(o.stdio), request), started);
-    child = make(openStdioStreams(started.stdio), request);
-    child.attach(attachment(binding, started), request);
+    child = make(openStdioStreams(started.stdio), started.request);
+    child.attach(attachment(binding, started), started.request);
   } else {
     const made = makePipes(binding, o.stdio);
     if (made instanceof Error) return failed(make(endedStreams(o.stdio)), made);
@@ -98,6 +98,8 @@ interface Launched {
   pidfd: number;
   reportFd: number;
   stdio: number[];
+  /** The request as carried out, joins included: what a later failure is worded from. */
+  request: SpawnRequest;
 }
 
 /** Opens the joins and hands the request to the addon. */
@@ -108,7 +110,7 @@ function launch(binding: NativeBinding, request: SpawnRequest, spec: StartSpec):
   try {
     const result = binding.spawn(encodeRequest(full));
     if ('errno' in result) return spawnError(full, result, (f) => binding.tryClone(f));
-    return result;
+    return { ...result, request: full };
   } finally {
     closeAll(joins.opened);
   }
@@ -160,7 +162,7 @@ function startWhenSetUp(binding: NativeBinding, child: IsolatedProcess, pending:
       const started = launch(binding, now, spec);
       finish();
       if (started instanceof Error) child.startFailed(started, now);
-      else child.attach(attachment(binding, started), now);
+      else child.attach(attachment(binding, started), started.request);
     });
   }
 }

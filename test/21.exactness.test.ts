@@ -69,8 +69,10 @@ describeAsRoot('exactness', () => {
     expect(outputs(r)).toEqual([{ pids: 4, children: 0, zombies: 0 }]);
   });
 
-  it('6: Ctrl-C on a terminal reaches the command once under the default init', () => {
+  it("6: on a terminal the command's own group is the foreground one, not the init's: Ctrl-C arrives once", () => {
     const out = execFileSync(path.join(tools, 'pty-run'), [process.execPath, path.join(__dirname, '..', 'dist', 'cli.js'), 'run', '--', path.join(tools, 'count-sigint')], { encoding: 'utf8' });
+    // The init in the foreground group would get the terminal's SIGINT too, and forward it.
+    expect(out).toMatch(/foreground own, init background\r?\n/);
     expect(out).toMatch(/sigint 1\r?\n/);
   });
 
@@ -142,6 +144,13 @@ describeAsRoot('exactness', () => {
     expect(r.stdout).toMatch(/^create user namespace \(user\.max_user_namespaces is 0.*sysctl -w user\.max_user_namespaces=\d+\): ENOSPC/);
     // The host's own limit is untouched.
     expect(Number(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8'))).toBeGreaterThan(0);
+  });
+
+  it('a failed join names the namespaces it was to enter', async () => {
+    await expect(spawnIsolated('/bin/true', [], { join: { net: '/proc/self/ns/uts' } }).exited).rejects.toMatchObject({
+      code: 'EINVAL',
+      step: 'enter the net namespace to join',
+    });
   });
 
   it('14-15: internal wiring and out-of-range numbers are refused before any syscall', async () => {
