@@ -169,11 +169,17 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
 
 /** The encoded size of a string: u32 length, the bytes, a NUL. */
 export function stringSize(text: string): number {
-  return 4 + Buffer.byteLength(text, 'utf8') + 1;
+  return text.length === 0 ? 5 : 4 + Buffer.byteLength(text, 'utf8') + 1;
 }
 
 /** Writes a string as steps hold them; returns the offset after it. */
 export function writeString(out: Buffer, text: string, at: number): number {
+  if (text.length === 0) {
+    // Most of a request's strings are empty (no maps, no veth): no encoder call for them.
+    at = writeU32(out, 0, at);
+    out[at++] = 0;
+    return at;
+  }
   const length = out.write(text, at + 4, 'utf8');
   writeU32(out, length, at);
   at += 4 + length;

@@ -60,7 +60,7 @@ void CloseFd(int* fd) {
 struct Fds {
   int child[kMaxStdio];   // our copies of the child's ends of new pipes
   int parent[kMaxStdio];  // our ends, returned to JavaScript
-  int plan = -1;          // memfd holding the helper's plan
+  int plan = -1;          // the helper's plan: a pipe's read end, or a memfd
   int report[2] = {-1, -1};
   int sync[2] = {-1, -1};  // closed by us once maps and veth are in place (WAIT_PARENT)
   Fds() {
@@ -101,23 +101,40 @@ int OpenStdio(const SpawnRequest& request, Fds* fds, ChildArgs* args, const char
   return 0;
 }
 
-// The plan goes in a memfd the helper reads from offset 0 (pwrite leaves the offset there): no
-// pipe capacity to exceed, and nothing that could block this thread.
-int WritePlan(const SpawnRequest& request, Fds* fds, const char** syscall) {
-  fds->plan = memfd_create("nsbox-plan", MFD_CLOEXEC);
-  if (fds->plan < 0) return *syscall = "memfd_create", -1;
-  const uint8_t* at = request.plan;
-  size_t size = request.plan_size;
+// Plans up to a page go through a pipe, as ever: every pipe holds at least two pages (even for an
+// unprivileged user over fs.pipe-user-pages-soft), so the write cannot block, and a pipe costs
+// less than a memfd. A larger plan goes in a memfd the helper reads from offset 0 (pwrite leaves
+// the offset there): no capacity to exceed, nothing that could block this thread. The helper
+// reads either to its end.
+constexpr size_t kPlanInPipe = 4096;
+
+int WriteAll(int fd, const uint8_t* at, size_t size, bool positioned) {
   off_t offset = 0;
   while (size > 0) {
-    ssize_t n = pwrite(fds->plan, at, size, offset);
+    ssize_t n = positioned ? pwrite(fd, at, size, offset) : write(fd, at, size);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return *syscall = "pwrite", -1;
+    if (n < 0) return -1;
     at += n;
     offset += n;
     size -= static_cast<size_t>(n);
   }
   return 0;
+}
+
+int WritePlan(const SpawnRequest& request, Fds* fds, const char** syscall) {
+  if (request.plan_size <= kPlanInPipe) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) return *syscall = "pipe2", -1;
+    fds->plan = p[0];
+    int rc = WriteAll(p[1], request.plan, request.plan_size, false);
+    int err = errno;
+    close(p[1]);
+    errno = err;
+    return rc < 0 ? (*syscall = "write", -1) : 0;
+  }
+  fds->plan = memfd_create("nsbox-plan", MFD_CLOEXEC);
+  if (fds->plan < 0) return *syscall = "memfd_create", -1;
+  return WriteAll(fds->plan, request.plan, request.plan_size, true) < 0 ? (*syscall = "pwrite", -1) : 0;
 }
 
 // Collects a child nobody else can reap (exit_signal 0 needs __WALL), optionally killing it.

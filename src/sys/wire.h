@@ -6,8 +6,9 @@
  * flags, stdio, joins, maps, veth), then the plan. The addon decides nothing the request does not
  * say.
  *
- * Plan (addon -> helper, in a memfd read from offset 0 to its end, so no size limit but the
- * kernel's own and no write that could block): a header, then steps. Each step is a fixed header
+ * Plan (addon -> helper, read to its end: through a pipe up to a page, which cannot fill, else in
+ * a memfd read from offset 0, so no size limit but the kernel's own and no write that could
+ * block): a header, then steps. Each step is a fixed header
  * followed by `nstr` strings, each a u32 length, the bytes and a NUL, so the helper can use them
  * in place.
  *
@@ -136,7 +137,7 @@ struct nsbox_report {
   char syscall[16];
 };
 
-/* Fixed fd layout in the helper, after the n stdio fds of the command: n + 0 the plan (a memfd),
+/* Fixed fd layout in the helper, after the n stdio fds of the command: n + 0 the plan (a pipe or memfd),
  * n + 1 report (write end), n + 2 the read end of the parent-death pipe, whose only write end
  * Node holds (it carries no authority, unlike a pidfd of Node: a command that takes it from the
  * init gains nothing), n + 3 the sync pipe (WAIT_PARENT). Unused slots are closed. */
