@@ -5,7 +5,6 @@
  * namespace.) The control passes the command such a pidfd itself, and the same setns() works.
  */
 import { execFileSync } from 'child_process';
-import fs from 'fs';
 import path from 'path';
 import { spawnIsolated, type IsolatedProcess } from '../lib';
 import { describeAsRoot } from './helpers/privilege';
