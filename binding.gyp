@@ -16,6 +16,7 @@
         "src/helper/setup.c",
         "src/helper/mounts.c",
         "src/helper/readonly.c",
+        "src/helper/security.c",
         "src/helper/command.c",
         "src/helper/init.c",
         "src/helper/report.c",
@@ -59,10 +60,14 @@
         "src/userns.cc",
         "src/request.cc",
         "src/orphans.cc",
+        "src/seccomp.cc",
         "src/network.cc",
         "<(SHARED_INTERMEDIATE_DIR)/helper_blob.S"
       ],
       "defines": ["NAPI_VERSION=8"],
+      # libseccomp linked in (Debian: libseccomp-dev), its symbols kept private to the addon.
+      "libraries": ["-l:libseccomp.a"],
+      "ldflags": ["-Wl,--exclude-libs,libseccomp.a"],
       "cflags": ["-Wall", "-Wextra", "<(nsbox_werror)"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "<(nsbox_werror)"]
     }

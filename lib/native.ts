@@ -7,6 +7,7 @@ import path from 'path';
 import nodeGypBuild from 'node-gyp-build';
 import type { NativeFailure } from './errors';
 import type { SpawnFailure } from './failure';
+import type { NativeSeccompProfile } from './seccomp';
 
 /** What `spawn` returns when the helper is running in its new namespaces. */
 export interface NativeSpawned {
@@ -30,6 +31,8 @@ export interface NativeWatch {
 export interface NativeBinding {
   /** Carries out an encoded request (lib/request.ts); a failure names its `WIRE.start` stage. */
   spawn(request: Uint8Array): NativeSpawned | SpawnFailure;
+  /** Compiles a seccomp profile (lib/seccomp.ts) into its BPF program, with libseccomp. */
+  compileSeccomp(profile: NativeSeccompProfile): Uint8Array | NativeFailure;
   /** A pipe, both ends close-on-exec: [read, write]. */
   pipe(): [number, number] | NativeFailure;
   /**

@@ -5,8 +5,10 @@
  */
 import os from 'os';
 import path from 'path';
+import { capabilitySets, type CapabilitiesOption, type CapabilitySets } from './capabilities';
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { defaultProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
 import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
 import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
 
@@ -147,9 +149,29 @@ export interface IsolatedOptions {
   newSession?: boolean;
   /**
    * Set no_new_privs for the command (as bubblewrap always does): setuid binaries and file
-   * capabilities no longer raise privileges. Default `false`.
+   * capabilities no longer raise privileges. Default `true`; `false` must be asked for.
    */
   noNewPrivileges?: boolean;
+  /**
+   * The command's capabilities (bounding, permitted, effective and inheritable sets): `'default'`
+   * (Podman's set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL NET_BIND_SERVICE SETFCAP SETGID SETPCAP
+   * SETUID SYS_CHROOT), `'none'`, `'all'`, or a list, which is also raised into the ambient set so
+   * that a command whose uid is not 0 really has it. The same inside a user namespace.
+   * @example capabilities: ['CAP_NET_BIND_SERVICE']
+   */
+  capabilities?: CapabilitiesOption;
+  /**
+   * A seccomp filter for the command, installed as its last step before exec: `'default'` (nsbox's
+   * profile, at least as strict as Docker's default for a container without CAP_SYS_ADMIN; see
+   * docs/security.md), `false`, or an OCI `linux.seccomp` object (Docker and Podman profile files
+   * work unchanged). Calls of any other architecture (i386, x32) kill the process.
+   */
+  seccomp?: SeccompOption;
+  /**
+   * Lift the default seccomp profile's namespace rules (`unshare`, `setns`, `clone` with
+   * CLONE_NEW*), for container tools run inside. Default `false`.
+   */
+  nestedNamespaces?: boolean;
   /**
    * Make the sandbox the foreground process group of the terminal on its stdin (when stdin is a
    * terminal), for interactive shells: job control and the shell's exit then work although the
@@ -233,6 +255,11 @@ export interface ResolvedOptions {
   foreground: boolean;
   nice: number | undefined;
   noNewPrivileges: boolean;
+  capabilities: CapabilitySets;
+  /** The seccomp profile to compile, or undefined for none. */
+  seccomp: NativeSeccompProfile | undefined;
+  /** Mask and make read-only the OCI default /proc paths (a mount namespace, and no CAP_SYS_ADMIN). */
+  maskProc: boolean;
   trace: boolean;
   signal: AbortSignal | undefined;
   timeout: number | undefined;
@@ -243,7 +270,8 @@ export interface ResolvedOptions {
 const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'trace', 'signal', 'timeout', 'killSignal',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces',
+  'trace', 'signal', 'timeout', 'killSignal',
 ]);
 
 
@@ -310,6 +338,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   const newSession = bool(o, 'newSession', true);
   const foreground = bool(o, 'foreground', false);
   if (foreground && newSession) throw invalidArgValue('foreground', 'needs the terminal shared (newSession: false)');
+  const capabilities = capabilitySets(o.capabilities);
+  const noNewPrivileges = bool(o, 'noNewPrivileges', true);
   const cwd = optionalString(o, 'cwd');
   const argv0 = optionalString(o, 'argv0') ?? command;
   return {
@@ -344,12 +374,24 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     newSession,
     foreground,
     nice: nice(o.nice),
-    noNewPrivileges: bool(o, 'noNewPrivileges', false),
+    noNewPrivileges,
+    capabilities,
+    seccomp: seccompProfile(o.seccomp, capabilities, bool(o, 'nestedNamespaces', false)),
+    maskProc: mount && !capabilities.names.includes('CAP_SYS_ADMIN'),
     trace: bool(o, 'trace', false),
     signal: abortSignal(o.signal),
     timeout: timeout(o.timeout),
     killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),
   };
+}
+
+/** The `seccomp` option as the profile to compile (undefined: none). */
+function seccompProfile(v: unknown, caps: CapabilitySets, nestedNamespaces: boolean): NativeSeccompProfile | undefined {
+  if (v === false) return undefined;
+  const held = new Set(caps.names);
+  if (v === undefined || v === 'default') return nativeProfile(defaultProfile(nestedNamespaces), held);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('seccomp', "'default', false or an OCI linux.seccomp object", v);
+  return nativeProfile(v as OciSeccomp, held);
 }
 
 /** The number of a signal given by name (`'SIGTERM'`) or number; throws for unknown ones. */

@@ -14,7 +14,8 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 /** One setup step, as data. */
 export interface PlanStep {
   op: keyof typeof WIRE.op;
-  strings: string[];
+  /** Text, or bytes (a seccomp program). */
+  strings: (string | Uint8Array)[];
   /** Op-specific number (mkdir mode, exec argc). */
   a: number;
   /** Op-specific bits (NSBOX_IN_ROOT). */
@@ -50,7 +51,7 @@ function makedev(major: number, minor: number): number {
   return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
 }
 
-function step(op: PlanStep['op'], describe: string, strings: string[], extra: Partial<PlanStep> = {}): PlanStep {
+function step(op: PlanStep['op'], describe: string, strings: PlanStep['strings'], extra: Partial<PlanStep> = {}): PlanStep {
   return { op, strings, a: 0, b: 0, flags: 0, describe, path: undefined, ...extra };
 }
 
@@ -87,6 +88,26 @@ function constant(step: PlanStep): PlanStep {
   return Object.freeze(step);
 }
 const DEV_STEPS = devSteps().map(constant);
+
+/**
+ * /proc as the OCI runtimes leave it to a container (runtime-spec's default maskedPaths and
+ * readonlyPaths): what reads kernel memory, keys, timers and scheduler internals masked, and the
+ * sysctl, bus, fs, irq and sysrq files read-only (the classic ways to run code on the host:
+ * core_pattern, sysrq-trigger).
+ */
+const MASKED_PATHS = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi'];
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+function maskSteps(inRoot: boolean): PlanStep[] {
+  const b = inRoot ? WIRE.inRoot : 0;
+  return [
+    ...MASKED_PATHS.map((p) => step('mask', `mask ${p}`, [p], { b, path: p })),
+    ...READONLY_PATHS.map((p) => step('mask', `make ${p} read-only`, [p], { a: 1, b, path: p })),
+  ];
+}
+const MASK_STEPS_IN_ROOT = maskSteps(true).map(constant);
+const MASK_STEPS = maskSteps(false).map(constant);
+const KEYRING_STEP = constant(step('keyring', 'join a session keyring of its own', []));
 const PROC_STEP_IN_ROOT = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', true));
 const PROC_STEP = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', false));
 const PRIVATE_ROOT_STEP = constant(mountStep('', '/', '', MS.rec | MS.private, '', 'make / private (no propagation to the host)', false));
@@ -115,6 +136,7 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
   // Before anything is mounted on it: the mounts made after keep their own flags.
   if (o.readonlyRoot) steps.push(readonlyStep('/', `make rootfs ${rootfs} read-only`));
   if (o.proc) steps.push(PROC_STEP_IN_ROOT);
+  if (o.maskProc) steps.push(...MASK_STEPS_IN_ROOT);
   if (o.dev) steps.push(...DEV_STEPS);
   for (const spec of o.mounts) steps.push(...userMountSteps(spec));
   steps.push(step('pivotRoot', `pivot_root into ${rootfs}`, [], { path: rootfs }));
@@ -125,7 +147,7 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
  * Turns validated options into the plan the helper runs. Pure: no syscalls. `userns` is the
  * request's user namespace part (maps written by the parent make the helper wait for them).
  */
-export function buildPlan(command: string, args: readonly string[], o: ResolvedOptions, userns: UsernsRequest | undefined): Plan {
+export function buildPlan(command: string, args: readonly string[], o: ResolvedOptions, userns: UsernsRequest | undefined, seccomp?: Uint8Array): Plan {
   const steps: PlanStep[] = [];
   // First of all, so that the setup too runs at the sandbox's priority.
   if (o.nice !== undefined) steps.push(step('setpriority', `set niceness to ${o.nice}`, [], { a: o.nice }));
@@ -138,8 +160,9 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
     steps.push(PRIVATE_ROOT_STEP);
     if (o.rootfs !== undefined) {
       steps.push(...rootfsSteps(o, o.rootfs));
-    } else if (o.proc) {
-      steps.push(PROC_STEP);
+    } else {
+      if (o.proc) steps.push(PROC_STEP);
+      if (o.maskProc) steps.push(...MASK_STEPS);
     }
   }
   if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));
@@ -151,6 +174,11 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.domainname !== undefined) steps.push(step('setdomainname', `set domain name to ${o.domainname}`, [o.domainname]));
   if (o.timeOffsets !== undefined) steps.push(step('timeNs', 'create time namespace', [o.timeOffsets]));
   if (o.cwd !== undefined) steps.push(step('chdir', `chdir to ${o.cwd}`, [o.cwd], { path: o.cwd }));
+  steps.push(KEYRING_STEP);
+  // What the command may do, applied in its own process right before exec (seccomp last).
+  const { mask, ambient, names } = o.capabilities;
+  steps.push(step('caps', `keep capabilities ${names.length === 0 ? '(none)' : names.join(' ')}`, [], { flags: mask[0] + mask[1] * 2 ** 32, a: ambient ? 1 : 0 }));
+  if (seccomp) steps.push(step('seccomp', 'install the seccomp filter', [seccomp], { a: seccomp.length }));
   steps.push(step('exec', `execute ${command}`, [command, o.argv0, ...args, ...(o.env ?? [])], { a: args.length + 1, path: command }));
 
   let options = 0;
@@ -168,12 +196,20 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
 }
 
 /** The encoded size of a string: u32 length, the bytes, a NUL. */
-export function stringSize(text: string): number {
+export function stringSize(text: string | Uint8Array): number {
+  if (typeof text !== 'string') return 4 + text.length + 1;
   return text.length === 0 ? 5 : 4 + Buffer.byteLength(text, 'utf8') + 1;
 }
 
 /** Writes a string as steps hold them; returns the offset after it. */
-export function writeString(out: Buffer, text: string, at: number): number {
+export function writeString(out: Buffer, text: string | Uint8Array, at: number): number {
+  if (typeof text !== 'string') {
+    at = writeU32(out, text.length, at);
+    out.set(text, at);
+    at += text.length;
+    out[at++] = 0;
+    return at;
+  }
   if (text.length === 0) {
     // Most of a request's strings are empty (no maps, no veth): no encoder call for them.
     at = writeU32(out, 0, at);

@@ -61,8 +61,11 @@ export function kindsOf(flags: number): Namespace[] {
   return NAMESPACES.filter((ns) => flags & CLONE_FLAGS[ns]);
 }
 
-/** Turns validated options into the request. Pure: no syscalls (joins come later). */
-export function buildRequest(command: string, args: readonly string[], o: ResolvedOptions): SpawnRequest {
+/**
+ * Turns validated options into the request. Pure: no syscalls (joins come later; the seccomp
+ * program, compiled from `o.seccomp` by the addon, is given).
+ */
+export function buildRequest(command: string, args: readonly string[], o: ResolvedOptions, seccomp?: Uint8Array): SpawnRequest {
   const flags = namespaceFlags(o);
   const userns = usernsRequest(o);
   return {
@@ -74,7 +77,7 @@ export function buildRequest(command: string, args: readonly string[], o: Resolv
     veth: o.veth,
     dieWithParent: o.dieWithParent,
     inheritEnv: o.env === undefined,
-    plan: buildPlan(command, args, o, userns),
+    plan: buildPlan(command, args, o, userns, seccomp),
   };
 }
 

@@ -14,6 +14,7 @@ import { native, type NativeBinding } from './native';
 import { processEnvIsEnviron, processEnvStrings } from './environment';
 import type { ResolvedOptions } from './options';
 import { buildRequest, encodeRequest, type JoinRequest, type SpawnRequest } from './request';
+import { seccompProgram, type NativeSeccompProfile } from './seccomp';
 import { SETUP_STATE, isSetupTracked, type SetupTracked } from './setup-state';
 import { endedStreams, openStdioStreams, type StdioStream } from './stdio';
 
@@ -56,12 +57,15 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
   const binding = native();
   // process.env replaced by a copy (as jest does) is what child_process would pass: so must we.
   const o = resolved.env === undefined && !processEnvIsEnviron(binding) ? { ...resolved, env: processEnvStrings() } : resolved;
-  const requestNow = (): SpawnRequest => buildRequest(command, args, spec.refine ? spec.refine(o) : o);
+  // Compiled once per distinct profile (seccomp.ts caches it).
+  const program = o.seccomp ? seccompProgram(o.seccomp, (p) => compiledOrError(binding, p)) : undefined;
+  const requestNow = (): SpawnRequest => buildRequest(command, args, spec.refine ? spec.refine(o) : o, program instanceof Uint8Array ? program : undefined);
   const pending = spec.after.filter((s): s is SetupTracked => isSetupTracked(s) && isPending(s));
   const make = (stdio: StdioStream[], request: SpawnRequest = buildRequest(command, args, o)): IsolatedProcess =>
     new IsolatedProcess({ spawnargs: [command, ...args], request, init: o.init, killSignal: o.killSignal, stdio, enter: spec.enter, tryClone: (f) => binding.tryClone(f) });
 
   if (o.signal?.aborted) return failed(make(endedStreams(o.stdio)), new AbortError(o.signal.reason));
+  if (program instanceof Error) return failed(make(endedStreams(o.stdio)), program);
   let child: IsolatedProcess;
   if (pending.length === 0) {
     const request = requestNow();
@@ -78,6 +82,11 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
   if (o.timeout !== undefined) child.setTimeout(o.timeout);
   if (o.signal) child.abortOn(o.signal);
   return child;
+}
+
+function compiledOrError(binding: NativeBinding, profile: NativeSeccompProfile): Uint8Array | NsboxError {
+  const result = binding.compileSeccomp(profile);
+  return result instanceof Uint8Array ? result : systemError(result, { step: 'compile the seccomp profile', path: result.path });
 }
 
 function isPending(s: SetupTracked): boolean {

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "primitives.h"
+#include "seccomp.h"
 #include "spawn.h"
 #include "watch.h"
 
@@ -11,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<nsbox::Spawn>(env, "spawn"));
   exports.Set("tryClone", Napi::Function::New<nsbox::TryClone>(env, "tryClone"));
   exports.Set("clone3Errno", Napi::Function::New<nsbox::Clone3Errno>(env, "clone3Errno"));
+  exports.Set("compileSeccomp", Napi::Function::New<nsbox::CompileSeccomp>(env, "compileSeccomp"));
   exports.Set("pipe", Napi::Function::New<nsbox::Pipe>(env, "pipe"));
   exports.Set("getenv", Napi::Function::New<nsbox::Getenv>(env, "getenv"));
   exports.Set("Watch", nsbox::WatchClass(env));

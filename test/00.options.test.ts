@@ -16,6 +16,12 @@ function plan(options: object, command = '/bin/true', args: string[] = []) {
   return request(options, command, args).plan;
 }
 
+/** The steps of a plan but the hardening ones (masked /proc, keyring, capabilities), tested apart. */
+const HARDENING = new Set(['mask', 'keyring', 'caps', 'seccomp']);
+function setup(p: { steps: { op: string; describe: string }[] }): { op: string; describe: string }[] {
+  return p.steps.filter((s) => !HARDENING.has(s.op));
+}
+
 /** Every namespace the request creates, at clone or by the clone child. */
 function created(options: object): number {
   const r = request(options);
@@ -91,20 +97,20 @@ describe('option validation', () => {
 describe('plan building', () => {
   it('host root: private /, fresh /proc, then exec', () => {
     const p = plan({});
-    expect(p.steps.map((s) => s.describe)).toEqual([
+    expect(setup(p).map((s) => s.describe)).toEqual([
       'make / private (no propagation to the host)',
       'mount proc on /proc',
       'execute /bin/true',
     ]);
     expect(created({})).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount);
-    expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent | WIRE.options.inheritEnv);
+    expect(p.options).toBe(WIRE.options.init | WIRE.options.setsid | WIRE.options.dieWithParent | WIRE.options.inheritEnv | WIRE.options.noNewPrivs);
     expect(plan({ env: { A: '1' } }).options & WIRE.options.inheritEnv).toBe(0);
     expect(p.steps[1].flags).toBe(MOUNT_FLAGS.nosuid | MOUNT_FLAGS.nodev | MOUNT_FLAGS.noexec);
   });
 
   it('rootfs: bind, proc and /dev under the new root, then pivot_root', () => {
     const p = plan({ rootfs: '/srv/root', hostname: 'box', cwd: '/tmp' });
-    const words = p.steps.map((s) => s.describe);
+    const words = setup(p).map((s) => s.describe);
     expect(words.slice(0, 4)).toEqual([
       'make / private (no propagation to the host)',
       'bind rootfs /srv/root onto itself',
@@ -115,13 +121,13 @@ describe('plan building', () => {
     expect(words.indexOf('pivot_root into /srv/root')).toBeLessThan(words.indexOf('set hostname to box'));
     expect(words.slice(-2)).toEqual(['chdir to /tmp', 'execute /bin/true']);
     // Everything under the rootfs is resolved beneath it, never through host paths.
-    for (const s of p.steps.filter((s) => s.op === 'mount' && s.strings[1].startsWith('/dev'))) expect(s.b).toBe(WIRE.inRoot);
+    for (const s of p.steps.filter((s) => s.op === 'mount' && String(s.strings[1]).startsWith('/dev'))) expect(s.b).toBe(WIRE.inRoot);
     expect(created({ rootfs: '/srv/root', hostname: 'box' }) & CLONE_FLAGS.uts).toBeTruthy();
   });
 
   it('without a PID namespace there is no fresh /proc', () => {
-    expect(plan({ pid: false }).steps.map((s) => s.op)).toEqual(['mount', 'exec']);
-    expect(plan({ mount: false }).steps.map((s) => s.op)).toEqual(['exec']);
+    expect(setup(plan({ pid: false })).map((s) => s.op)).toEqual(['mount', 'exec']);
+    expect(setup(plan({ mount: false })).map((s) => s.op)).toEqual(['exec']);
   });
 
   it("namespaces: 'all' and time offsets", () => {
@@ -157,8 +163,29 @@ describe('plan building', () => {
     expect(veth.plan.options & WIRE.options.waitParent).toBeTruthy();
   });
 
+  it('hardening: /proc masked after it is mounted, a keyring, the capabilities kept, in that order before exec', () => {
+    const p = plan({ rootfs: '/r' });
+    const ops = p.steps.map((s) => s.op);
+    const proc = p.steps.findIndex((s) => s.describe === 'mount proc on /proc');
+    expect(ops.indexOf('mask')).toBe(proc + 1);
+    expect(p.steps.filter((s) => s.op === 'mask').map((s) => [s.strings[0], s.a])).toEqual(expect.arrayContaining([['/proc/kcore', 0], ['/proc/sys', 1], ['/proc/sysrq-trigger', 1]]));
+    expect(ops.slice(-3)).toEqual(['keyring', 'caps', 'exec']);
+    const caps = p.steps.find((s) => s.op === 'caps');
+    expect(caps).toMatchObject({ flags: 0x800405fb, a: 0 }); // Podman's set, not ambient
+    // Asked by name: raised ambient too. CAP_SYS_ADMIN: /proc is left as it is.
+    const admin = plan({ rootfs: '/r', capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_RAW'] });
+    expect(admin.steps.find((s) => s.op === 'caps')).toMatchObject({ flags: 2 ** 21 + 2 ** 13, a: 1 });
+    expect(admin.steps.some((s) => s.op === 'mask')).toBe(false);
+    expect(plan({ capabilities: 'none' }).steps.find((s) => s.op === 'caps')).toMatchObject({ flags: 0 });
+    expect(plan({}).options & WIRE.options.noNewPrivs).toBeTruthy();
+    expect(plan({ noNewPrivileges: false }).options & WIRE.options.noNewPrivs).toBe(0);
+    expect(() => plan({ capabilities: ['CAP_NOPE'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => plan({ capabilities: 'some' })).toThrow(TypeError);
+  });
+
   it('encodes the wire layout of src/sys/wire.h', () => {
-    const p = plan({ mount: false, env: { A: 'b' } }, '/bin/echo', ['hi']);
+    const p = plan({ mount: false, env: { A: 'b' }, capabilities: 'all' }, '/bin/echo', ['hi']);
+    p.steps = p.steps.filter((s) => !HARDENING.has(s.op));
     const bytes = Buffer.from(encodePlan(p));
     expect(bytes.readUInt32LE(0)).toBe(WIRE.magic);
     expect(bytes.readUInt32LE(12)).toBe(1); // one step: exec

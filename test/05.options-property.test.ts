@@ -358,6 +358,11 @@ function decodeRequest(request: unknown, joinTime: boolean, running: boolean): D
     for (let j = 0; j < count; j++) {
       const bytes = r.string();
       field(`${name} string ${j}`, bytes);
+      // A seccomp program is bytes, with its length in `a`: NULs belong in it.
+      if (op === WIRE.op.seccomp) {
+        if (bytes.length !== a || a % 8 !== 0) problems.push(`${name}: a program of ${bytes.length} bytes, its step says ${a}`);
+        continue;
+      }
       const nul = nulProblem(`${name} string ${j}`, bytes);
       if (nul) problems.push(nul);
     }

@@ -27,8 +27,16 @@ describeAsRoot('the init holds nothing that grants anything', () => {
     rootfs.remove();
   });
 
-  it('a root command takes the init fds with pidfd_getfd: none is a pidfd, none enters a namespace', async () => {
+  it('by default a root command cannot take the init fds at all: pidfd_getfd is EPERM (no CAP_SYS_PTRACE)', async () => {
     const r = await finish(spawnIsolated('/bin/grab', [], { rootfs: rootfs.dir }));
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('init '))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('getfd ')).every((l) => l.endsWith(' EPERM'))).toBe(true);
+    expect(lines.length).toBeGreaterThan(200);
+  });
+
+  it('with every capability and no filter, it takes them: none is a pidfd, none enters a namespace', async () => {
+    const r = await finish(spawnIsolated('/bin/grab', [], { rootfs: rootfs.dir, capabilities: 'all', seccomp: false }));
     const lines = r.stdout.trim().split('\n');
     const taken = lines.filter((l) => l.startsWith('init '));
     expect(taken.length).toBeGreaterThan(0); // the attack works: the init's fds can be taken
@@ -40,7 +48,7 @@ describeAsRoot('the init holds nothing that grants anything', () => {
 
   it('control: with a pidfd of a process in the host mount namespace, the same setns() gets out', async () => {
     const pidfd = hostMountNs.pidfd as number;
-    const r = await finish(spawnIsolated('/bin/grab', ['3'], { rootfs: rootfs.dir, stdio: ['ignore', 'pipe', 'pipe', pidfd] }));
+    const r = await finish(spawnIsolated('/bin/grab', ['3'], { rootfs: rootfs.dir, stdio: ['ignore', 'pipe', 'pipe', pidfd], capabilities: 'all', seccomp: false }));
     expect(r.stdout).toMatch(/^own 3 anon_inode:\[pidfd\] setns=ok$/m);
   });
 });

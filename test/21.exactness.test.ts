@@ -139,7 +139,7 @@ describeAsRoot('exactness', () => {
 
   it('12: a namespace the host refuses names the sysctl and its remedy (user.max_user_namespaces = 0 in a user namespace of ours)', async () => {
     const script = `const c = require(${JSON.stringify(DIST)}).spawnIsolated('true', [], { user: true }); c.exited.then(() => console.log('ran'), (e) => console.log(e.message));`;
-    const r = await run('/bin/sh', ['-c', `echo 0 > /proc/sys/user/max_user_namespaces && exec ${process.execPath} -e "${script.replace(/"/g, '\\"')}"`], { user: true });
+    const r = await run('/bin/sh', ['-c', `echo 0 > /proc/sys/user/max_user_namespaces && exec ${process.execPath} -e "${script.replace(/"/g, '\\"')}"`], { user: true, capabilities: 'all', seccomp: false });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^create user namespace \(user\.max_user_namespaces is 0.*sysctl -w user\.max_user_namespaces=\d+\): ENOSPC/);
     // The host's own limit is untouched.

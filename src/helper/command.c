@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../sys/syscalls.h"
+#include "security.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -95,6 +96,9 @@ void command_exec(const struct command *cmd, struct failure *f) {
     fail(f, "setsid");
     return;
   }
+  /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: before the cut (runc's order). */
+  if (!cmd->no_new_privs && security_apply_seccomp(f) < 0) return;
+  if (security_apply_caps(f) < 0) return;
   if (cmd->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     fail(f, "prctl");
     return;
@@ -103,5 +107,7 @@ void command_exec(const struct command *cmd, struct failure *f) {
     fail(f, "close_range");
     return;
   }
+  /* Last: from here on only what the profile allows, and execve is allowed. */
+  if (cmd->no_new_privs && security_apply_seccomp(f) < 0) return;
   exec_search(cmd->file, cmd->argv, cmd->env, f);
 }

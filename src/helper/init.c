@@ -8,6 +8,7 @@
 
 #include "../sys/wire.h"
 #include "report.h"
+#include "security.h"
 #include "setup.h"
 #include "rt/process.h"
 
@@ -82,14 +83,14 @@ static int exec_child(void *arg) {
  * pipe). command_exec allocates nothing. */
 static pid_t start_command(const struct command *cmd, int exec_step) {
   static char stack[16384] __attribute__((aligned(16)));
-  struct start start = {cmd, {0, NULL}};
+  struct start start = {cmd, {0, NULL, -1}};
   pid_t pid = vfork_call(exec_child, stack + sizeof stack, &start);
   if (pid < 0) {
     report_start_error(NSBOX_START_COMMAND, errno, "clone");
     _exit(127);
   }
   if (start.failure.err) {
-    report_error(exec_step, start.failure.err, start.failure.syscall);
+    report_error(start.failure.step >= 0 ? start.failure.step : exec_step, start.failure.err, start.failure.syscall);
     waitpid(pid, NULL, __WALL);
     _exit(127);
   }
@@ -113,6 +114,9 @@ void init_run(const struct command *cmd, int exec_step, const struct init_fds *i
   /* The command's stdio is the command's: we keep no copy for anyone to take from us, and its
    * pipes end when it and its children close them. */
   for (int fd = 0; fd < cmd->keep_fds; fd++) close(fd);
+  /* Not fatal if it fails: the command runs already, and cannot reach us without CAP_SYS_PTRACE. */
+  struct failure ignored = {0, NULL, -1};
+  (void)security_drop_init(&ignored);
 
   struct pollfd fds[2] = {{sfd, POLLIN, 0}, {init_fds->parent, POLLIN, 0}};
   nfds_t nfds = init_fds->parent >= 0 ? 2 : 1;

@@ -85,7 +85,7 @@ int main(int argc, char **argv, char **envp) {
     children_fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
   }
 
-  struct failure f = {0, NULL};
+  struct failure f = {0, NULL, -1};
   int trace = (plan.options & NSBOX_PLAN_TRACE) != 0;
   int failed = setup_run(&plan, trace, &f);
   int exec_step = (int)plan.nsteps - 1;
@@ -107,6 +107,6 @@ int main(int argc, char **argv, char **envp) {
    * EOF when the exec succeeds and an error record when it does not. */
   if (with_parent) close(parent_fd);
   command_exec(&cmd, &f);
-  report_error(exec_step, f.err, f.syscall);
+  report_error(f.step >= 0 ? f.step : exec_step, f.err, f.syscall);
   return 127;
 }

@@ -75,6 +75,33 @@ int mounts_readonly(const struct step *step, struct failure *f) {
   return rc;
 }
 
+int mounts_mask(const struct step *step, struct failure *f) {
+  forget_parent();
+  int target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
+  if (target < 0) return errno == ENOENT ? 0 : fail(f, in_root(step) ? "openat2" : "open");
+  char path[32];
+  fd_path(path, target);
+  struct stat st;
+  int rc = fstat(target, &st) < 0 ? fail(f, "fstat") : 0;
+  if (rc == 0 && step->a == 1) {
+    /* A bind onto itself makes it a mount of its own, which can then be made read-only. */
+    rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ? fail(f, "mount") : 0;
+    if (rc == 0) {
+      close(target);
+      target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
+      if (target < 0) return fail(f, "open");
+      fd_path(path, target);
+      rc = readonly_recursive(target, path, f);
+    }
+  } else if (rc == 0 && S_ISDIR(st.st_mode)) {
+    rc = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") < 0 ? fail(f, "mount") : 0;
+  } else if (rc == 0) {
+    rc = mount("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? fail(f, "mount") : 0;
+  }
+  close(target);
+  return rc;
+}
+
 /* The directory that will hold `path`, beneath the root or on the host, with *name pointed at the
  * last component. The fd is borrowed: it stays open for the next step. */
 static int open_parent(const struct step *step, const char *path, char *copy, size_t size,

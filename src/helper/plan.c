@@ -65,7 +65,12 @@ static int step_valid(const struct nsbox_step_header *h, int last, uint32_t opti
   switch (h->op) {
     case NSBOX_OP_PIVOT_ROOT:
     case NSBOX_OP_LOOPBACK_UP:
+    case NSBOX_OP_KEYRING:
     case NSBOX_OP_SETPRIORITY: return h->nstr == 0;
+    case NSBOX_OP_CAPS: return h->nstr == 0 && h->a <= 1;
+    /* a: the program's length: whole instructions, at most BPF_MAXINSNS (4096) of 8 bytes. */
+    case NSBOX_OP_SECCOMP: return h->nstr == 1 && h->a > 0 && h->a % 8 == 0 && h->a <= 4096 * 8;
+    case NSBOX_OP_MASK: return h->nstr == 1 && h->a <= 1;
     case NSBOX_OP_OPEN_ROOT:
     case NSBOX_OP_SETHOSTNAME:
     case NSBOX_OP_CHDIR:
@@ -103,8 +108,10 @@ static int parse_step(struct cursor *c, int last, uint32_t options, struct step 
     uint32_t slen;
     if (take_u32(c, &slen) < 0 || slen >= left(c)) return EINVAL;
     char *s = take(c, (size_t)slen + 1);
-    /* The length must be the C string's: a NUL inside would cut the string the helper uses. */
-    if (s[slen] != '\0' || strlen(s) != slen) return EINVAL;
+    if (s[slen] != '\0') return EINVAL;
+    /* The length must be the C string's: a NUL inside would cut the string the helper uses. A
+     * seccomp program is bytes, used with the length its step gives, which must be this one. */
+    if (header.op == NSBOX_OP_SECCOMP ? slen != header.a : strlen(s) != slen) return EINVAL;
     step->str[i] = s;
   }
   return 0;

@@ -11,8 +11,9 @@
 #include "report.h"
 #include "namespaces.h"
 #include "network.h"
+#include "security.h"
 
-static int run_step(const struct step *step, struct failure *f) {
+static int run_step(const struct step *step, int index, struct failure *f) {
   switch (step->op) {
     case NSBOX_OP_MOUNT: return mounts_mount(step, f);
     case NSBOX_OP_OPEN_ROOT: return mounts_open_root(step, f);
@@ -20,6 +21,10 @@ static int run_step(const struct step *step, struct failure *f) {
     case NSBOX_OP_SYMLINK: return mounts_symlink(step, f);
     case NSBOX_OP_DEVICE: return mounts_device(step, f);
     case NSBOX_OP_READONLY: return mounts_readonly(step, f);
+    case NSBOX_OP_MASK: return mounts_mask(step, f);
+    case NSBOX_OP_CAPS: return security_record_caps(step, index);
+    case NSBOX_OP_SECCOMP: return security_record_seccomp(step, index);
+    case NSBOX_OP_KEYRING: return security_join_keyring(f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
     case NSBOX_OP_SETHOSTNAME:
       return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;
@@ -51,7 +56,7 @@ int setup_run(const struct plan *plan, int trace, struct failure *f) {
   int failed = -1;
   for (uint32_t i = 0; i + 1 < plan->nsteps && failed < 0; i++) {
     long start = trace ? setup_clock_us() : 0;
-    if (run_step(&plan->steps[i], f) < 0) failed = (int)i;
+    if (run_step(&plan->steps[i], (int)i, f) < 0) failed = (int)i;
     if (trace) report_trace((int)i, (int)(setup_clock_us() - start));
   }
   umask(umask_before);

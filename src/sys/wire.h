@@ -88,6 +88,10 @@ enum nsbox_op {
   NSBOX_OP_IFACE_UP = 15,   /* ifname, IPv4 address (dotted); a = prefix length: address it, bring it up */
   NSBOX_OP_SETPRIORITY = 16, /* no strings; a = niceness (int32): for the helper and all it starts */
   NSBOX_OP_READONLY = 17,   /* path; b = NSBOX_IN_ROOT: the mount there and all below it read-only */
+  NSBOX_OP_CAPS = 18,       /* no strings; flags = capabilities kept (bit n); a = 1: also ambient. For the command */
+  NSBOX_OP_SECCOMP = 19,    /* one string: the BPF program (may hold NULs); a = its length in bytes. For the command */
+  NSBOX_OP_MASK = 20,       /* path; b = NSBOX_IN_ROOT; a = 0: masked (empty, read-only), 1: read-only. Missing: skipped */
+  NSBOX_OP_KEYRING = 21,    /* no strings: a session keyring of its own for the init and the command */
 };
 
 #define NSBOX_IN_ROOT 0x1u
