@@ -8,6 +8,7 @@ import path from 'path';
 import { capabilitySets, type CapabilitiesOption, type CapabilitySets } from './capabilities';
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { presetOptions, type Preset } from './preset';
 import { defaultProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
 import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
 import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
@@ -121,13 +122,17 @@ export interface IsolatedOptions {
   gidMap?: readonly IdMap[];
   /** Host directory to use as `/`, entered with pivot_root. Default: the host's root. */
   rootfs?: string;
-  /** Make the rootfs read-only inside (its own mounts, `/proc`, `/dev` and `mounts`, are not). Default `false`. */
+  /**
+   * Make the root read-only inside, every mount below it included (its own `/proc`, `/dev` and
+   * `mounts` keep their flags). Without `rootfs`, the host's tree, in the sandbox's mount namespace
+   * only (bwrap's `--ro-bind / /`). Default `false`.
+   */
   readonlyRoot?: boolean;
   /** Mount a fresh procfs on `/proc`, so `ps` sees only the sandbox. Default: `pid && mount`. */
   proc?: boolean;
   /** Mount a minimal `/dev` (null, zero, full, random, urandom, tty, pts, shm) in the rootfs. Default: `true` with `rootfs`. */
   dev?: boolean;
-  /** Extra bind and tmpfs mounts, made in order after `/proc` and `/dev`. */
+  /** Extra bind and tmpfs mounts, made in order after `/proc` and `/dev` (without `rootfs`, on the host's tree, in the sandbox's mount namespace). */
   mounts?: readonly MountSpec[];
   /** Hostname inside (implies `uts: true`). */
   hostname?: string;
@@ -172,6 +177,15 @@ export interface IsolatedOptions {
    * CLONE_NEW*), for container tools run inside. Default `false`.
    */
   nestedNamespaces?: boolean;
+  /**
+   * `'untrusted'`: the strictest sandbox this host allows, for code nobody reviewed: every
+   * namespace kind (user wherever it works; a root caller's root inside is nobody outside), a
+   * network with only `lo`, `capabilities: 'none'`, the default seccomp profile, no_new_privs, a
+   * read-only root with a private writable `/tmp`, and an environment of only `PATH`, `HOME` and
+   * `TERM`. Options given next to it win, one by one.
+   * @example spawnIsolated('sh', ['-c', snippet], { preset: 'untrusted', timeout: 2000 })
+   */
+  preset?: Preset;
   /**
    * Make the sandbox the foreground process group of the terminal on its stdin (when stdin is a
    * terminal), for interactive shells: job control and the shell's exit then work although the
@@ -270,7 +284,7 @@ export interface ResolvedOptions {
 const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
-  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces',
+  'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces', 'preset',
   'trace', 'signal', 'timeout', 'killSignal',
 ]);
 
@@ -285,13 +299,16 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   // Each option is read once, here: what is validated is what runs, whatever a getter or a
   // Proxy would return on the next read.
   const o: Record<string, unknown> = {};
+  const given = options as Record<string, unknown>;
+  // A preset is options: those given next to it win, one by one.
+  if (Object.hasOwn(given, 'preset')) Object.assign(o, presetOptions(given.preset));
   for (const key of Object.keys(options as object)) {
     if (!KNOWN.has(key)) {
       throw Object.assign(new TypeError(`Unknown option "${key}" (known: ${[...KNOWN].join(', ')})`), {
         code: 'ERR_NSBOX_UNKNOWN_OPTION',
       });
     }
-    o[key] = (options as Record<string, unknown>)[key];
+    if (key !== 'preset') o[key] = given[key];
   }
   const join = joinList(o.join);
   const joined = new Set(join.map(([kind]) => kind));
@@ -321,8 +338,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
   const readonlyRoot = bool(o, 'readonlyRoot', false);
-  if (readonlyRoot && rootfs === undefined) throw invalidArgValue('readonlyRoot', 'needs a rootfs');
-  if (mounts.length > 0 && rootfs === undefined) throw invalidArgValue('mounts', 'needs a rootfs');
+  if (readonlyRoot && !mount) throw invalidArgValue('readonlyRoot', 'needs a mount namespace (mount: true)');
   // One source for what is created: the conflict check and the result read the same values.
   const ipc = bool(o, 'ipc', wanted?.has('ipc') ?? false);
   if (o.net !== undefined && typeof o.net !== 'boolean' && (typeof o.net !== 'object' || o.net === null || Array.isArray(o.net))) {

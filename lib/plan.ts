@@ -161,8 +161,11 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
     if (o.rootfs !== undefined) {
       steps.push(...rootfsSteps(o, o.rootfs));
     } else {
+      // The host's tree, as bwrap's --ro-bind / /: read-only in this mount namespace only.
+      if (o.readonlyRoot) steps.push(readonlyStep('/', "make the host's root read-only in the sandbox"));
       if (o.proc) steps.push(PROC_STEP);
       if (o.maskProc) steps.push(...MASK_STEPS);
+      for (const spec of o.mounts) steps.push(...userMountSteps(spec));
     }
   }
   if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));
