@@ -6,10 +6,13 @@
  * executed / is not found, as in shells).
  * @module
  */
+import fs from 'fs';
 import os from 'os';
 import tty from 'tty';
 import { parseArgs } from 'util';
+import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityName, type Capability } from './capabilities';
 import { NsboxError } from './errors';
+import type { OciSeccomp } from './seccomp';
 import type { IsolatedOptions, MountSpec } from './options';
 import type { IsolatedProcess } from './child';
 import { spawnIsolated } from './spawn';
@@ -22,7 +25,14 @@ than root, it adds a user namespace (as bwrap does), in which that user is root.
 Options:
   --rootfs DIR        use DIR as the root filesystem (pivot_root), with a minimal /dev
   --readonly-root     the rootfs read-only inside
-  --no-new-privs      setuid binaries and file capabilities no longer raise privileges
+  --no-new-privs      setuid binaries and file capabilities no longer raise privileges (the default)
+  --allow-new-privs   let them (no_new_privs off)
+  --cap-add CAP       keep capability CAP (CAP_NET_RAW or NET_RAW; ALL for every one) (repeatable)
+  --cap-drop CAP      drop capability CAP from the default set (ALL for every one) (repeatable)
+  --seccomp FILE      the seccomp profile in FILE: JSON of an OCI linux.seccomp object (Docker's format)
+  --no-seccomp        no seccomp filter
+  --untrusted         the strictest sandbox this host allows (preset: 'untrusted'); flags given
+                      with it win
   --nice N            run the whole sandbox at niceness N (-20..19), as nice(1)
   --hostname NAME     new UTS namespace with this hostname
   --ipc               new IPC namespace
@@ -56,6 +66,42 @@ function splitMount(value: string, flag: string): [string, string] {
   return [value.slice(0, at), value.slice(at + 1)];
 }
 
+/** --cap-add and --cap-drop, as Docker reads them: drops from the default set, then adds. */
+function capabilitiesFrom(add: string[], drop: string[], untrusted: boolean): Capability[] {
+  const named = (flag: string, value: string): Capability[] | 'ALL' => {
+    if (value.toUpperCase() === 'ALL') return 'ALL';
+    const cap = capabilityName(value);
+    if (!cap) fail(`${flag} takes a capability such as CAP_NET_RAW or NET_RAW (or ALL), got '${value}'`, 2);
+    return [cap];
+  };
+  let set = new Set<Capability>(untrusted ? [] : DEFAULT_CAPABILITIES);
+  for (const value of drop) {
+    const caps = named('--cap-drop', value);
+    if (caps === 'ALL') set = new Set();
+    else for (const cap of caps) set.delete(cap);
+  }
+  for (const value of add) {
+    const caps = named('--cap-add', value);
+    for (const cap of caps === 'ALL' ? CAPABILITIES : caps) set.add(cap);
+  }
+  return CAPABILITIES.filter((c) => set.has(c));
+}
+
+/** The profile in a --seccomp file: JSON of an OCI linux.seccomp object. */
+function seccompFile(file: string): OciSeccomp {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return fail(`--seccomp: cannot read ${file}: ${(e as Error).message}`, 2);
+  }
+  try {
+    return JSON.parse(text) as OciSeccomp;
+  } catch (e) {
+    return fail(`--seccomp: ${file} is not JSON: ${(e as Error).message}`, 2);
+  }
+}
+
 function parseRun(argv: string[]): { command: string; args: string[]; options: IsolatedOptions } {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -65,6 +111,12 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
       rootfs: { type: 'string' },
       'readonly-root': { type: 'boolean' },
       'no-new-privs': { type: 'boolean' },
+      'allow-new-privs': { type: 'boolean' },
+      'cap-add': { type: 'string', multiple: true },
+      'cap-drop': { type: 'string', multiple: true },
+      seccomp: { type: 'string' },
+      'no-seccomp': { type: 'boolean' },
+      untrusted: { type: 'boolean' },
       nice: { type: 'string' },
       hostname: { type: 'string' },
       ipc: { type: 'boolean' },
@@ -114,6 +166,11 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
   if (values.rootfs !== undefined) options.rootfs = values.rootfs;
   if (values['readonly-root']) options.readonlyRoot = true;
   if (values['no-new-privs']) options.noNewPrivileges = true;
+  if (values['allow-new-privs']) options.noNewPrivileges = false;
+  if (values.untrusted) options.preset = 'untrusted';
+  if (values['cap-add'] || values['cap-drop']) options.capabilities = capabilitiesFrom(values['cap-add'] ?? [], values['cap-drop'] ?? [], values.untrusted === true);
+  if (values['no-seccomp']) options.seccomp = false;
+  if (values.seccomp !== undefined) options.seccomp = seccompFile(values.seccomp);
   if (values.nice !== undefined) {
     if (!/^-?\d+$/.test(values.nice)) fail(`--nice takes an integer, got '${values.nice}'`, 2);
     options.nice = Number(values.nice);

@@ -37,6 +37,23 @@ describeAsRoot('nsbox run', () => {
   });
   afterAll(() => rootfs.remove());
 
+  it('hardening flags: --cap-drop/--cap-add (Docker spellings), --no-seccomp, --seccomp FILE, --untrusted', async () => {
+    const status = (args: string[]) => cli(['run', ...args, '--', '/bin/sh', '-c', 'grep -E "^(CapEff|Seccomp):" /proc/self/status']);
+    expect((await status([])).stdout).toBe('CapEff:\t00000000800405fb\nSeccomp:\t2\n');
+    expect((await status(['--cap-drop', 'ALL', '--cap-add', 'net_raw'])).stdout).toMatch(/^CapEff:\t0000000000002000\n/);
+    expect((await status(['--cap-drop', 'CAP_CHOWN'])).stdout).toMatch(/^CapEff:\t00000000800405fa\n/);
+    expect((await status(['--no-seccomp'])).stdout).toMatch(/Seccomp:\t0\n$/);
+    const file = path.join(rootfs.dir, 'profile.json');
+    fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] }));
+    const mkdir = await cli(['run', '--seccomp', file, '--', '/bin/sh', '-c', 'mkdir /tmp/nsbox-cli-$$']);
+    expect(mkdir.stderr).toMatch(/Function not implemented/);
+    const untrusted = await cli(['run', '--untrusted', '--', '/bin/sh', '-c', 'grep CapEff /proc/self/status; touch /x']);
+    expect(untrusted.stdout).toBe('CapEff:\t0000000000000000\n');
+    expect(untrusted.stderr).toMatch(/Read-only file system/);
+    expect((await cli(['run', '--cap-add', 'BOGUS', '--', 'true'])).code).toBe(2);
+    expect((await cli(['run', '--seccomp', '/nonexistent.json', '--', 'true'])).code).toBe(2);
+  });
+
   it('the demo: ps aux lists only PID 1 and ps', async () => {
     const r = await cli(['run', '--', 'ps', 'aux']);
     expect(r.code).toBe(0);
