@@ -74,6 +74,10 @@ function crunBundle(dir, rootfs) {
 async function measureLatency(rootfs, dir) {
   const rows = [
     ['nsbox: pid+mount+rootfs, init (the target)', nsbox('/bin/true', [], { rootfs })],
+    // The default hardening (capabilities, no_new_privs, seccomp, masked /proc, keyring) is in
+    // the target; these show what it costs, and what the strictest preset does.
+    ['nsbox: the target without hardening', nsbox('/bin/true', [], { rootfs, capabilities: 'all', seccomp: false, noNewPrivileges: false })],
+    ["nsbox: the target, preset: 'untrusted'", nsbox('/bin/true', [], { rootfs, preset: 'untrusted' })],
     ['nsbox: pid+mount+rootfs, no init', nsbox('/bin/true', [], { rootfs, init: false })],
     ['nsbox: pid+mount+rootfs, no /dev', nsbox('/bin/true', [], { rootfs, dev: false })],
     ['nsbox: pid+mount, host root, fresh /proc', nsbox('/bin/true', [])],
@@ -250,6 +254,9 @@ async function measureMemory(rootfs) {
   target('6. helper RSS < 1 MB, no thread per sandbox', helperRssKB < 1024 && threadsWith64 === threadsBefore, `${helperRssKB} KB, +${threadsWith64 - threadsBefore} threads`);
 }
 
+/** The hardening off, to see what each feature costs on its own. */
+const OFF = { capabilities: 'all', seccomp: false, noNewPrivileges: false };
+
 /** Where the time of one spawn goes: stages seen from Node, then the cost of each setup feature. */
 async function profile(rootfs) {
   const stages = { prepare: [], cloneAndExecHelper: [], setupAndExecCommand: [], commandRunExitAndNotify: [] };
@@ -280,13 +287,14 @@ async function profile(rootfs) {
     await child.exited;
   }
   const variants = {
-    'no namespaces, no init': { pid: false, mount: false, init: false },
-    'no namespaces': { pid: false, mount: false },
-    '+ pid': { mount: false },
-    '+ mount (private /)': { proc: false },
-    '+ fresh /proc': {},
-    '+ rootfs (bind, pivot_root)': { rootfs, dev: false },
-    '+ minimal /dev': { rootfs },
+    'no namespaces, no init': { pid: false, mount: false, init: false, ...OFF },
+    'no namespaces': { pid: false, mount: false, ...OFF },
+    '+ pid': { mount: false, ...OFF },
+    '+ mount (private /)': { proc: false, ...OFF },
+    '+ fresh /proc': { ...OFF },
+    '+ rootfs (bind, pivot_root)': { rootfs, dev: false, ...OFF },
+    '+ minimal /dev': { rootfs, ...OFF },
+    '+ hardening (the defaults)': { rootfs },
   };
   const features = await interleaved(Object.entries(variants).map(([name, options]) => [name, nsbox('/bin/true', [], options)]), N);
   const steps = Object.fromEntries([...perStep].map(([k, v]) => [k, stats(v)]));
@@ -309,6 +317,8 @@ async function main() {
     process.exit(2);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-bench-'));
+  // Under preset: 'untrusted' a root caller's root inside is uid 65534 outside: it must reach the rootfs.
+  fs.chmodSync(dir, 0o755);
   const rootfs = hostRootfs(['true', 'sh', 'sleep'], { dir: path.join(dir, 'rootfs') });
   try {
     log(`nsbox benchmark on ${results.machine}${quick ? ' (quick)' : ''}`);

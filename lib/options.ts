@@ -9,7 +9,7 @@ import { capabilitySets, type CapabilitiesOption, type CapabilitySets } from './
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { presetOptions, type Preset } from './preset';
-import { defaultProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
+import { defaultNativeProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
 import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
 import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
 
@@ -405,7 +405,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
 function seccompProfile(v: unknown, caps: CapabilitySets, nestedNamespaces: boolean): NativeSeccompProfile | undefined {
   if (v === false) return undefined;
   const held = new Set(caps.names);
-  if (v === undefined || v === 'default') return nativeProfile(defaultProfile(nestedNamespaces), held);
+  if (v === undefined || v === 'default') return defaultNativeProfile(nestedNamespaces);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgType('seccomp', "'default', false or an OCI linux.seccomp object", v);
   return nativeProfile(v as OciSeccomp, held);
 }

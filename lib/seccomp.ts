@@ -211,18 +211,37 @@ export function defaultProfile(nestedNamespaces: boolean): OciSeccomp {
   return { defaultAction: 'SCMP_ACT_ALLOW', architectures: [NATIVE.oci], syscalls };
 }
 
+/** The default profile as the addon takes it, made once per `nestedNamespaces` (it names no capability). */
+const defaults = new Map<boolean, NativeSeccompProfile>();
+
+/** nsbox's default profile, ready to compile: the same object every time, so its program is found at once. */
+export function defaultNativeProfile(nestedNamespaces: boolean): NativeSeccompProfile {
+  let profile = defaults.get(nestedNamespaces);
+  if (!profile) {
+    profile = Object.freeze(nativeProfile(defaultProfile(nestedNamespaces), new Set()));
+    defaults.set(nestedNamespaces, profile);
+  }
+  return profile;
+}
+
 /** BPF programs by the profile they were compiled from: compiling costs far more than a spawn. */
 const compiled = new Map<string, Uint8Array>();
+const byObject = new WeakMap<NativeSeccompProfile, Uint8Array>();
 const MAX_CACHED = 64;
 
 /** The BPF program of a profile, compiled by `compile` the first time it is seen. */
 export function seccompProgram(profile: NativeSeccompProfile, compile: (p: NativeSeccompProfile) => Uint8Array | Error): Uint8Array | Error {
+  const same = byObject.get(profile);
+  if (same) return same;
   const key = JSON.stringify(profile, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  const hit = compiled.get(key);
-  if (hit) return hit;
-  const program = compile(profile);
-  if (program instanceof Error) return program;
-  if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
-  compiled.set(key, program);
+  let program = compiled.get(key);
+  if (!program) {
+    const made = compile(profile);
+    if (made instanceof Error) return made;
+    program = made;
+    if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, program);
+  }
+  byObject.set(profile, program);
   return program;
 }
