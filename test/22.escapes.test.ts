@@ -136,6 +136,21 @@ describeAsRoot('escapes', () => {
     expectRefused(o, hostOnly, true);
   });
 
+  it('a setuid-root binary in the rootfs gives root back to nobody: no_new_privs (control: noNewPrivileges: false)', async () => {
+    const suid = path.join(rootfs.dir, 'bin', 'escape-suid');
+    fs.copyFileSync(escape, suid);
+    fs.chmodSync(suid, 0o4755);
+    const attempt = async (options: object): Promise<string> => {
+      const r = (nsbox() as { spawnIsolated: (c: string, a: string[], o: object) => { stdout: NodeJS.ReadableStream; exited: Promise<unknown> } }).spawnIsolated('/bin/escape', ['setuid', '/bin/escape-suid'], { rootfs: rootfs.dir, ...options });
+      let text = '';
+      r.stdout.on('data', (d: Buffer) => (text += d));
+      await r.exited;
+      return text.trim();
+    };
+    expect(await attempt({})).toBe('setuid kept-out');
+    expect(await attempt({ noNewPrivileges: false })).toBe('setuid ok euid 0');
+  });
+
   it('control: with capabilities: all and seccomp: false the same attacks work, as root', async () => {
     const o = await runAll(nsbox(), rootfs.dir, escape, socket, { capabilities: 'all', seccomp: false });
     expect(o.shocker).toMatch(/^ok /); // the host's root directory, read through a file handle

@@ -174,6 +174,17 @@ int main(int argc, char **argv) {
   if (!strcmp(name, "abstract")) return abstract_socket(arg);
   if (!strcmp(name, "listen")) return abstract_listen(arg);
   if (!strcmp(name, "unshare")) return unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? refused() : worked(NULL);
+  if (!strcmp(name, "setuid")) {
+    /* Become an ordinary user, then run a setuid-root binary (ARG): does it give root back? */
+    if (setresgid(1000, 1000, 1000) < 0 || setresuid(1000, 1000, 1000) < 0) return refused();
+    fflush(stdout);
+    execl(arg, arg, "euid", (char *)NULL);
+    return refused();
+  }
+  if (!strcmp(name, "euid")) {
+    printf("setuid %s\n", geteuid() == 0 ? "ok euid 0" : "kept-out");
+    return 0;
+  }
   if (!strcmp(name, "x32")) {
     long pid = syscall(0x40000000 | SYS_getpid);
     return pid < 0 ? refused() : worked(NULL);
