@@ -74,6 +74,10 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   // No-new-privileges is the helper's to set (it is an option), not the loader's.
   int rc = seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (rc == 0) rc = seccomp_attr_set(filter.ctx, SCMP_FLTATR_ACT_BADARCH, bad_arch);
+  // A binary tree of the syscall numbers, not a list: each syscall runs a few instructions, and
+  // the kernel's per-filter action cache (built by running the filter for every syscall number
+  // when it is installed) is made in a fraction of the time, which is what a spawn pays.
+  if (rc == 0) rc = seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (rc < 0) return Failure(env, -rc, "seccomp_attr_set");
   Napi::Array arches = profile.Get("arches").As<Napi::Array>();
   for (uint32_t i = 0; i < arches.Length(); i++) {
