@@ -151,6 +151,15 @@ describeAsRoot('escapes', () => {
     expect(await attempt({ noNewPrivileges: false })).toBe('setuid ok euid 0');
   });
 
+  it('nsbox run on a terminal shares it with the command: TIOCSTI into it is refused (control: --no-seccomp)', () => {
+    const ptyRun = path.join(work, 'pty-run');
+    execFileSync('gcc', ['-O2', '-Wall', '-o', ptyRun, path.join(__dirname, 'helpers', 'pty-run.c')]);
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const run = (flags: string[]): string => execFileSync(ptyRun, [process.execPath, cli, 'run', ...flags, '--', escape, 'tiocsti-tty'], { encoding: 'utf8' });
+    expect(run([])).toMatch(/^tiocsti-tty EPERM\r?$/m);
+    if (fs.readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim() === '1') expect(run(['--no-seccomp'])).toMatch(/tiocsti-tty ok\r?$/m); // the pushed byte echoes first
+  });
+
   it('control: with capabilities: all and seccomp: false the same attacks work, as root', async () => {
     const o = await runAll(nsbox(), rootfs.dir, escape, socket, { capabilities: 'all', seccomp: false });
     expect(o.shocker).toMatch(/^ok /); // the host's root directory, read through a file handle
