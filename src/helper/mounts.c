@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../sys/syscalls.h"
@@ -82,7 +83,9 @@ int mounts_mask(const struct step *step, struct failure *f) {
   char path[32];
   fd_path(path, target);
   struct stat st;
-  int rc = fstat(target, &st) < 0 ? fail(f, "fstat") : 0;
+  /* newfstatat by number: glibc's headers name fstat differently by build flags (node-gyp's
+   * _FILE_OFFSET_BITS=64 makes it fstat64), and our runtime has one syscall() for all. */
+  int rc = syscall(SYS_newfstatat, target, "", &st, AT_EMPTY_PATH) < 0 ? fail(f, "fstat") : 0;
   if (rc == 0 && step->a == 1) {
     /* A bind onto itself makes it a mount of its own, which can then be made read-only. */
     rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ? fail(f, "mount") : 0;
