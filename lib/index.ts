@@ -21,3 +21,4 @@ export { namespaces, type NamespaceInfo } from './namespaces';
 export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions } from './rootfs';
 export { persistNamespace, releaseNamespace, type ProcessRef, type ReleaseOptions } from './persist';
 export { probe, type ProbeResult, type ProbeDetails, type Verdict, type UserNamespaceSupport, type CgroupInfo, type KernelVersion } from './probe';
+export { runIsolated, RunError, type RunOptions, type RunBufferOptions, type RunResult } from './run';
