@@ -208,6 +208,8 @@ async function run(argv: string[]): Promise<number> {
   try {
     child = spawnIsolated(parsed.command, parsed.args, parsed.options);
   } catch (e) {
+    // The addon would not load: nsbox failed, not the usage.
+    if ((e as NsboxError).code === 'ERR_NSBOX_ADDON') return fail((e as Error).message, 125);
     // Options that parse but spawnIsolated refuses (--nice 99): bad usage, like the others.
     return fail((e as Error).message, 2);
   }

@@ -3,9 +3,10 @@
  * modules that wrap it.
  * @module
  */
+import fs from 'fs';
 import path from 'path';
 import nodeGypBuild from 'node-gyp-build';
-import type { NativeFailure } from './errors';
+import { NsboxError, type NativeFailure } from './errors';
 import type { SpawnFailure } from './failure';
 import type { NativeSeccompProfile } from './seccomp';
 
@@ -58,8 +59,44 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
-/** Loads the addon on first use, so that option errors never depend on it being built. */
+/** Where the package's root is: prebuilds/ and build/ are looked for there. */
+const PACKAGE_ROOT = path.join(__dirname, '..');
+
+/**
+ * Loads the addon on first use, so that option errors never depend on it being built. A load
+ * that fails is an NsboxError with code `ERR_NSBOX_ADDON` that says what was looked for and
+ * what to do; the loader's own error is its `cause`.
+ */
 export function native(): NativeBinding {
-  binding ??= nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;
+  if (binding) return binding;
+  try {
+    binding = nodeGypBuild(PACKAGE_ROOT) as NativeBinding;
+  } catch (e) {
+    throw addonError(e);
+  }
   return binding;
+}
+
+/** `glibc 2.36`, `musl` or `unknown libc`: what a prebuild must match. */
+function libc(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  if (header?.glibcVersionRuntime) return `glibc ${header.glibcVersionRuntime}`;
+  return fs.existsSync('/etc/alpine-release') ? 'musl' : 'unknown libc';
+}
+
+/** The error for an addon that would not load, with the remedy. */
+export function addonError(cause: unknown): NsboxError {
+  const reason = String((cause as Error)?.message ?? cause).split('\n')[0];
+  const err = new NsboxError(
+    `nsbox's native addon could not be loaded (${reason}). nsbox ships a prebuilt addon for linux-x64 with glibc (N-API, ` +
+      `any Node.js 20+); this is ${process.platform}-${process.arch} with ${libc()}. Where no prebuild fits, it is built ` +
+      `from source at install: run \`npm rebuild nsbox --build-from-source\` with python3, make, a C++ compiler ` +
+      `(g++ or clang++) and libseccomp's headers and static library installed (Debian and Ubuntu: ` +
+      `apt-get install python3 make g++ libseccomp-dev). See docs/troubleshooting.md.`,
+    'ERR_NSBOX_ADDON',
+    undefined,
+    { path: PACKAGE_ROOT },
+  );
+  Object.defineProperty(err, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+  return err;
 }
