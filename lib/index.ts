@@ -22,3 +22,4 @@ export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions }
 export { persistNamespace, releaseNamespace, type ProcessRef, type ReleaseOptions } from './persist';
 export { probe, type ProbeResult, type ProbeDetails, type Verdict, type UserNamespaceSupport, type CgroupInfo, type KernelVersion } from './probe';
 export { runIsolated, RunError, type RunOptions, type RunBufferOptions, type RunResult } from './run';
+export type { IsolatedProcessEvents, IsolatedProcessListener, TraceEvent } from './events';

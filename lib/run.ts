@@ -105,9 +105,9 @@ const FORCE_KILL_MS = 5000;
  * @example
  * const { stdout } = await runIsolated('sh', ['-c', snippet], { preset: 'untrusted', timeout: 2000, maxBuffer: 1 << 20 });
  */
-export function runIsolated(command: string, args?: readonly string[], options?: RunBufferOptions): Promise<RunResult<Buffer>>;
+export function runIsolated(command: string, args: readonly string[] | undefined, options: RunBufferOptions): Promise<RunResult<Buffer>>;
+export function runIsolated(command: string, options: RunBufferOptions): Promise<RunResult<Buffer>>;
 export function runIsolated(command: string, args?: readonly string[], options?: RunOptions): Promise<RunResult>;
-export function runIsolated(command: string, options?: RunBufferOptions): Promise<RunResult<Buffer>>;
 export function runIsolated(command: string, options?: RunOptions): Promise<RunResult>;
 export function runIsolated(
   command: string,

@@ -173,7 +173,7 @@ describeAsRoot('PID 1 and a fresh /proc', () => {
     const child = spawnIsolated('/bin/true', [], { rootfs: rootfs.dir, stdio: 'ignore' });
     const events: string[] = [];
     const closed = new Promise((r) => child.once('close', r));
-    for (const name of ['spawn', 'exit', 'close', 'error']) child.on(name, () => events.push(name));
+    for (const name of ['spawn', 'exit', 'close', 'error'] as const) child.on(name, () => events.push(name));
     await closed;
     expect(events).toEqual(['spawn', 'exit', 'close']);
     expect(child.exitCode).toBe(0);

@@ -13,7 +13,7 @@ import { run } from './helpers/run';
 async function failure(command: string, args: string[], options: IsolatedOptions): Promise<{ err: NsboxError; events: string[] }> {
   const child = spawnIsolated(command, args, options);
   const events: string[] = [];
-  for (const name of ['spawn', 'exit', 'error']) child.on(name, () => events.push(name));
+  for (const name of ['spawn', 'exit', 'error'] as const) child.on(name, () => events.push(name));
   const closed = new Promise((r) => child.once('close', r));
   const err = await child.exited.then(
     () => {
