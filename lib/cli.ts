@@ -9,7 +9,8 @@
 import fs from 'fs';
 import os from 'os';
 import tty from 'tty';
-import { parseArgs } from 'util';
+import path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityName, type Capability } from './capabilities';
 import { NsboxError } from './errors';
 import type { OciSeccomp } from './seccomp';
@@ -17,7 +18,7 @@ import type { IsolatedOptions, MountSpec } from './options';
 import type { IsolatedProcess } from './child';
 import { spawnIsolated } from './spawn';
 
-const USAGE = `Usage: nsbox run [options] -- COMMAND [ARGS...]
+const USAGE = `Usage: nsbox run [options] [--] COMMAND [ARGS...]
 
 Runs COMMAND as PID 1 of new PID and mount namespaces, with a fresh /proc. Run by a user other
 than root, it adds a user namespace (as bwrap does), in which that user is root.
@@ -49,6 +50,9 @@ Options:
   --no-dev            no minimal /dev in the rootfs
   --new-session       detach the command from the terminal even when it is interactive
   -h, --help          show this help
+  -V, --version       print nsbox's version
+
+The options end at -- or at the first word that is not one: nsbox run ls -la / works.
 
 Exit status: the command's; 128+N if it died of signal N; 125 if nsbox failed;
 126 if the command could not be executed; 127 if it was not found.`;
@@ -102,44 +106,119 @@ function seccompFile(file: string): OciSeccomp {
   }
 }
 
+/** The flags of `nsbox run`, as parseArgs reads them. */
+const RUN_OPTIONS = {
+  rootfs: { type: 'string' },
+  'readonly-root': { type: 'boolean' },
+  'no-new-privs': { type: 'boolean' },
+  'allow-new-privs': { type: 'boolean' },
+  'cap-add': { type: 'string', multiple: true },
+  'cap-drop': { type: 'string', multiple: true },
+  seccomp: { type: 'string' },
+  'no-seccomp': { type: 'boolean' },
+  untrusted: { type: 'boolean' },
+  nice: { type: 'string' },
+  hostname: { type: 'string' },
+  ipc: { type: 'boolean' },
+  net: { type: 'boolean' },
+  cgroup: { type: 'boolean' },
+  user: { type: 'boolean' },
+  all: { type: 'boolean' },
+  cwd: { type: 'string' },
+  bind: { type: 'string', multiple: true },
+  'ro-bind': { type: 'string', multiple: true },
+  tmpfs: { type: 'string', multiple: true },
+  'no-init': { type: 'boolean' },
+  'no-proc': { type: 'boolean' },
+  'no-dev': { type: 'boolean' },
+  'new-session': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+type RunFlag = keyof typeof RUN_OPTIONS;
+
+/** This package's version, from its package.json. */
+function version(): string {
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The flag closest to a misspelt one (edit distance at most 2, or a unique prefix), for "did you mean". */
+function closestFlag(word: string): string | undefined {
+  const names = Object.keys(RUN_OPTIONS);
+  const prefixed = names.filter((n) => n.startsWith(word) && word.length >= 2);
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const d = distance(word, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Splits `nsbox run` arguments into its flags and the command: the flags end at `--` or at the
+ * first word that is not a flag (`nsbox run ls -la /`), as in env(1) and sudo. A flag that takes
+ * a value takes the next word whatever it is (`--nice -5`); it is handed on as `--flag=value`,
+ * which parseArgs reads without doubt. An unknown flag is a usage error with "did you mean".
+ */
+function splitRun(argv: readonly string[]): { options: string[]; command: string[] } {
+  const options: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return { options, command: argv.slice(i + 1) };
+    if (!word.startsWith('-') || word === '-') return { options, command: argv.slice(i) };
+    const short = Object.entries(RUN_OPTIONS as Record<string, { short?: string }>).find(([, o]) => o.short !== undefined && `-${o.short}` === word);
+    const [name = '', inline] = short ? [short[0]] : word.startsWith('--') ? splitInline(word.slice(2)) : [''];
+    const spec = RUN_OPTIONS[name as RunFlag] as { type: 'string' | 'boolean' } | undefined;
+    if (!spec) {
+      const guess = word.startsWith('--') ? closestFlag(name) : undefined;
+      fail(`unknown option '${word}'${guess ? `: did you mean --${guess}?` : ''} (nsbox run --help lists them)`, 2);
+    }
+    if (spec.type === 'boolean') {
+      if (inline !== undefined) fail(`${word.split('=')[0]} takes no value`, 2);
+      options.push(`--${name}`);
+      continue;
+    }
+    if (inline !== undefined) {
+      options.push(`--${name}=${inline}`);
+      continue;
+    }
+    if (i + 1 >= argv.length) fail(`--${name} needs a value (nsbox run --help)`, 2);
+    options.push(`--${name}=${argv[++i]!}`);
+  }
+  return { options, command: [] };
+}
+
+function splitInline(flag: string): [string, string | undefined] {
+  const at = flag.indexOf('=');
+  return at < 0 ? [flag, undefined] : [flag.slice(0, at), flag.slice(at + 1)];
+}
+
 function parseRun(argv: string[]): { command: string; args: string[]; options: IsolatedOptions } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      rootfs: { type: 'string' },
-      'readonly-root': { type: 'boolean' },
-      'no-new-privs': { type: 'boolean' },
-      'allow-new-privs': { type: 'boolean' },
-      'cap-add': { type: 'string', multiple: true },
-      'cap-drop': { type: 'string', multiple: true },
-      seccomp: { type: 'string' },
-      'no-seccomp': { type: 'boolean' },
-      untrusted: { type: 'boolean' },
-      nice: { type: 'string' },
-      hostname: { type: 'string' },
-      ipc: { type: 'boolean' },
-      net: { type: 'boolean' },
-      cgroup: { type: 'boolean' },
-      user: { type: 'boolean' },
-      all: { type: 'boolean' },
-      cwd: { type: 'string' },
-      bind: { type: 'string', multiple: true },
-      'ro-bind': { type: 'string', multiple: true },
-      tmpfs: { type: 'string', multiple: true },
-      'no-init': { type: 'boolean' },
-      'no-proc': { type: 'boolean' },
-      'no-dev': { type: 'boolean' },
-      'new-session': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { options: tokens, command: words } = splitRun(argv);
+  const { values } = parseArgs({ args: tokens, allowPositionals: false, strict: true, options: RUN_OPTIONS });
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    process.exit(0);
+  }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const [command, ...args] = positionals;
+  const [command, ...args] = words;
   if (!command) fail(`no command given\n\n${USAGE}`, 2);
   const mounts: MountSpec[] = [
     ...(values.bind ?? []).map((v): MountSpec => {
@@ -235,6 +314,10 @@ function main(argv: string[]): void {
   if (sub === undefined || sub === '-h' || sub === '--help') {
     process.stdout.write(`${USAGE}\n`);
     process.exit(sub === undefined ? 2 : 0);
+  }
+  if (sub === '--version' || sub === '-V') {
+    process.stdout.write(`${version()}\n`);
+    process.exit(0);
   }
   if (sub !== 'run') fail(`unknown command '${sub}'\n\n${USAGE}`, 2);
   run(rest).then(
