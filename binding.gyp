@@ -17,6 +17,7 @@
         "src/helper/mounts.c",
         "src/helper/readonly.c",
         "src/helper/security.c",
+        "src/helper/limits.c",
         "src/helper/command.c",
         "src/helper/init.c",
         "src/helper/report.c",

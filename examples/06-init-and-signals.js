@@ -6,14 +6,15 @@ const { spawnIsolated } = require('..');
 
 async function main() {
   const crashed = await spawnIsolated('sh', ['-c', 'kill -SEGV $$'], { stdio: 'ignore' }).exited;
-  console.log(`a command that segfaults: ${JSON.stringify(crashed)}`);
+  console.log(`a command that segfaults: ${JSON.stringify({ code: crashed.code, signal: crashed.signal })}`);
 
   const child = spawnIsolated('sh', ['-c', 'trap "echo got SIGTERM; exit 3" TERM; (sleep 100 &); while :; do sleep 0.05; done'], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await new Promise((r) => setTimeout(r, 200));
   child.kill('SIGTERM');
-  console.log(`after SIGTERM: ${JSON.stringify(await child.exited)} (the orphaned sleep died with the namespace)`);
+  const { code, signal } = await child.exited;
+  console.log(`after SIGTERM: ${JSON.stringify({ code, signal })} (the orphaned sleep died with the namespace)`);
 }
 
 main().catch((e) => {

@@ -15,10 +15,36 @@ import type { SpawnRequest } from './request';
 import { SETUP_STATE, notReady, type SetupState, type SetupTracked } from './setup-state';
 import { type StdioStream } from './stdio';
 
-/** How the command ended: an exit code, or the signal that killed it. */
+/** Why the sandbox ended. */
+export type ExitReason = 'exit' | 'signal' | 'timeout' | 'memory' | 'cpu-time' | 'killed';
+
+/** A limit that refused something along the way (from the cgroup's event counters). */
+export type LimitHit = 'pids' | 'memory' | 'cpu';
+
+/** What the command (and what it started) used. */
+export interface ResourceUsage {
+  /** From `spawnIsolated()` to the exit. */
+  wallMs: number;
+  /** CPU time of the command's tree, as the init collected it (0 with `init: false`). */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** The largest resident set of a process of the tree (0 with `init: false`). */
+  maxRssBytes: number;
+}
+
+/** How the command ended: an exit code or the signal that killed it, why, and what it used. */
 export interface ExitResult {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /**
+   * What ended it: `'exit'` (it exited), `'signal'` (a signal nsbox did not send), `'timeout'`,
+   * `'killed'` (`kill()`, `stop()` or an aborted `signal`), `'cpu-time'` (`rlimits.cpu`: SIGXCPU
+   * at the soft limit, SIGKILL at the hard one), `'memory'` (the cgroup's OOM killer).
+   */
+  reason: ExitReason;
+  /** Limits that refused something along the way, even if the command then exited by itself. */
+  limitsHit: LimitHit[];
+  usage: ResourceUsage;
 }
 
 /** Options of {@link IsolatedProcess.exec} (defined in exec.ts; only passed through here). */
@@ -36,6 +62,8 @@ export interface ChildStart {
   stdio: StdioStream[];
   enter: Enter;
   tryClone: CloneTrier;
+  /** `rlimits.cpu`'s hard limit in seconds, to tell a SIGKILL of the kernel's from others. */
+  cpuHardSeconds?: number | undefined;
 }
 
 /** What the addon's spawn gave: the sandbox's PID 1, and how to watch it. */
@@ -57,7 +85,7 @@ function signalName(n: number): NodeJS.Signals {
 }
 
 /** Decodes a wait(2) status word. */
-function fromWaitStatus(status: number): ExitResult {
+function fromWaitStatus(status: number): Pick<ExitResult, 'code' | 'signal'> {
   const sig = status & 0x7f;
   return sig === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: signalName(sig) };
 }
@@ -109,6 +137,11 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
   #enter: Enter;
   #tryClone: CloneTrier;
   #exited: Promise<ExitResult>;
+  #started = performance.now();
+  #usage: { user: number; system: number; maxRssKiB: number } | undefined;
+  #timedOut = false;
+  #killedByCaller = false;
+  #cpuHardSeconds: number | undefined;
   #observed = false;
   #resolve!: (r: ExitResult) => void;
   #reject!: (e: Error) => void;
@@ -134,6 +167,7 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     this.#killSignal = start.killSignal;
     this.#enter = start.enter;
     this.#tryClone = start.tryClone;
+    this.#cpuHardSeconds = start.cpuHardSeconds;
     this.stdio = start.stdio;
     this.stdin = (start.stdio[0] as Writable | null) ?? null;
     this.stdout = (start.stdio[1] as Readable | null) ?? null;
@@ -199,10 +233,18 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     this.#cancelStart = cancel;
   }
 
-  /** @internal Arranges `killSignal` after `ms` milliseconds. */
-  setTimeout(ms: number): void {
-    const timer = setTimeout(() => this.kill(this.#killSignal), ms);
-    this.#cleanups.push(() => clearTimeout(timer));
+  /** @internal Arranges `killSignal` after `ms` milliseconds, and SIGKILL `forceKillAfter` ms later. */
+  setTimeout(ms: number, forceKillAfter?: number): void {
+    let force: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#signal(this.#killSignal);
+      if (forceKillAfter !== undefined && !this.#exit) force = setTimeout(() => this.#signal(os.constants.signals.SIGKILL), forceKillAfter);
+    }, ms);
+    this.#cleanups.push(() => {
+      clearTimeout(timer);
+      if (force) clearTimeout(force);
+    });
   }
 
   /** @internal Kills the sandbox when `signal` aborts; `exited` then rejects with an AbortError. */
@@ -238,6 +280,13 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
    */
   kill(signal: NodeJS.Signals | number = this.#killSignal): boolean {
     const n = signalNumber(signal);
+    const sent = this.#signal(n);
+    if (sent && n !== 0) this.#killedByCaller = true;
+    return sent;
+  }
+
+  /** kill() without counting as the caller's (the timeout's own signals). */
+  #signal(n: number): boolean {
     if (this.#exit) return false;
     if (!this.#watch) {
       if (!this.#cancelStart) return false;
@@ -320,10 +369,11 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
       const [type, step, errno, value, syscall] = args as [number, number, number, number, string];
       // Once the command runs, only the exit status may come: anything else would be the
       // command's own writing, had it got hold of the report pipe.
-      if (this.#spawned && type !== WIRE.report.exit) return;
+      if (this.#spawned && type !== WIRE.report.exit && type !== WIRE.report.usage) return;
       if (type === WIRE.report.error) this.#fail(spawnError(this.#request, step >= 0 ? { errno, syscall, step } : { errno, syscall, stage: value }, this.#tryClone), true);
       else if (type === WIRE.report.spawned) this.#markSpawned();
       else if (type === WIRE.report.exit) this.#commandStatus = value;
+      else if (type === WIRE.report.usage) this.#usage = { user: step, system: errno, maxRssKiB: value };
       else if (type === WIRE.report.trace) this.emit('trace', { step: this.#request.plan.steps[step]?.describe ?? String(step), microseconds: value });
     } else if (kind === 'eof') {
       // Without init the report pipe closes at the command's exec: no error record means it ran
@@ -345,7 +395,7 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     for (const waiter of this.#setUpWaiters.splice(0)) waiter(true);
   }
 
-  #result(siCode: number, siStatus: number): ExitResult {
+  #status(siCode: number, siStatus: number): Pick<ExitResult, 'code' | 'signal'> {
     if (this.#killedEarly && !this.#spawned) return { code: null, signal: this.#killedEarly };
     // The init's record of the command's status counts only if the init's own exit agrees with it.
     const status = this.#commandStatus;
@@ -353,6 +403,28 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     if (siCode === CLD_EXITED) return { code: siStatus, signal: null };
     if (siCode === CLD_KILLED || siCode === CLD_DUMPED) return { code: null, signal: signalName(siStatus) };
     return { code: null, signal: null };
+  }
+
+  #result(siCode: number, siStatus: number): ExitResult {
+    const { code, signal } = this.#status(siCode, siStatus);
+    const usage: ResourceUsage = {
+      wallMs: Math.round(performance.now() - this.#started),
+      cpuUserMs: this.#usage?.user ?? 0,
+      cpuSystemMs: this.#usage?.system ?? 0,
+      maxRssBytes: (this.#usage?.maxRssKiB ?? 0) * 1024,
+    };
+    return { code, signal, reason: this.#reason(signal, usage), limitsHit: [], usage };
+  }
+
+  #reason(signal: NodeJS.Signals | null, usage: ResourceUsage): ExitReason {
+    if (signal === null) return 'exit';
+    if (this.#timedOut) return 'timeout';
+    if (this.#killedByCaller || this.#killedEarly) return 'killed';
+    // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (told apart by the CPU used).
+    const cpu = this.#cpuHardSeconds;
+    if (signal === 'SIGXCPU') return 'cpu-time';
+    if (signal === 'SIGKILL' && cpu !== undefined && usage.cpuUserMs + usage.cpuSystemMs >= cpu * 1000 - 100) return 'cpu-time';
+    return 'signal';
   }
 
   #onExit(siCode: number, siStatus: number): void {
@@ -381,7 +453,7 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     // As ChildProcess: an 'error' nobody handles is thrown (unless `exited` is awaited).
     if (this.listenerCount('error') > 0 || !this.#observed) this.emit('error', err);
     if (fatal && this.#watch === undefined && !this.#exit) {
-      this.#exit = { code: null, signal: null };
+      this.#exit = { code: null, signal: null, reason: 'exit', limitsHit: [], usage: { wallMs: Math.round(performance.now() - this.#started), cpuUserMs: 0, cpuSystemMs: 0, maxRssBytes: 0 } };
       for (const cleanup of this.#cleanups.splice(0)) cleanup();
       this.#maybeClose();
     }

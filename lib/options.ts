@@ -9,6 +9,7 @@ import { capabilitySets, type CapabilitiesOption, type CapabilitySets } from './
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { presetOptions, type Preset } from './preset';
+import { resolveRlimits, type ResolvedRlimit, type RlimitsOption } from './rlimits';
 import { defaultNativeProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
 import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
 import { abortSignal, bool, checkArgs, checkNoNul, environment, idMap, mountSpecs, nice, optionalString, stdio, timeout } from './option-values';
@@ -211,6 +212,19 @@ export interface IsolatedOptions {
   timeout?: number;
   /** Signal for `timeout`, `signal` and `kill()` without an argument. Default `'SIGTERM'`. */
   killSignal?: NodeJS.Signals | number;
+  /**
+   * After `timeout` sent `killSignal`, SIGKILL follows this many milliseconds later if the
+   * command is still alive (one that traps SIGTERM cannot outlive its timeout). Default 2000;
+   * `false` to wait for it.
+   */
+  forceKillAfter?: number | false;
+  /**
+   * setrlimit(2) for the command and everything it starts: `{ nofile: 256, cpu: [10, 11], as: 1 << 30 }`,
+   * each a number (soft = hard) or `[soft, hard]`, `Infinity` for unlimited. Seconds for `cpu`,
+   * bytes for `as`, `data`, `fsize`, `stack`, `core`, `memlock`, counts for `nofile`, `nproc`.
+   * @example rlimits: { nofile: 64, nproc: 32, cpu: 5 }
+   */
+  rlimits?: RlimitsOption;
 }
 
 /** A veth request after validation. */
@@ -278,6 +292,9 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
   timeout: number | undefined;
   killSignal: number;
+  /** Milliseconds from the timeout's signal to SIGKILL, or undefined for none. */
+  forceKillAfter: number | undefined;
+  rlimits: ResolvedRlimit[];
 }
 
 
@@ -285,7 +302,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces', 'preset',
-  'trace', 'signal', 'timeout', 'killSignal',
+  'trace', 'signal', 'timeout', 'killSignal', 'forceKillAfter', 'rlimits',
 ]);
 
 
@@ -398,7 +415,17 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     signal: abortSignal(o.signal),
     timeout: timeout(o.timeout),
     killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),
+    forceKillAfter: forceKillAfter(o.forceKillAfter),
+    rlimits: resolveRlimits(o.rlimits),
   };
+}
+
+/** The `forceKillAfter` option: milliseconds, or undefined for `false`. */
+function forceKillAfter(v: unknown): number | undefined {
+  if (v === false) return undefined;
+  if (v === undefined) return 2000;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw outOfRange('forceKillAfter', 'an integer number of milliseconds from 0 to 2**31 - 1, or false', v);
+  return v;
 }
 
 /** The `seccomp` option as the profile to compile (undefined: none). */

@@ -62,7 +62,16 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
   const requestNow = (): SpawnRequest => buildRequest(command, args, spec.refine ? spec.refine(o) : o, program instanceof Uint8Array ? program : undefined);
   const pending = spec.after.filter((s): s is SetupTracked => isSetupTracked(s) && isPending(s));
   const make = (stdio: StdioStream[], request: SpawnRequest = buildRequest(command, args, o)): IsolatedProcess =>
-    new IsolatedProcess({ spawnargs: [command, ...args], request, init: o.init, killSignal: o.killSignal, stdio, enter: spec.enter, tryClone: (f) => binding.tryClone(f) });
+    new IsolatedProcess({
+      spawnargs: [command, ...args],
+      request,
+      init: o.init,
+      killSignal: o.killSignal,
+      stdio,
+      enter: spec.enter,
+      tryClone: (f) => binding.tryClone(f),
+      cpuHardSeconds: cpuHardSeconds(o),
+    });
 
   if (o.signal?.aborted) return failed(make(endedStreams(o.stdio)), new AbortError(o.signal.reason));
   if (program instanceof Error) return failed(make(endedStreams(o.stdio)), program);
@@ -79,7 +88,7 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
     child = make(openStdioStreams(made.parent));
     startWhenSetUp(binding, child, pending, () => ({ ...requestNow(), stdio: made.childSide }), spec, made.childEnds);
   }
-  if (o.timeout !== undefined) child.setTimeout(o.timeout);
+  if (o.timeout !== undefined) child.setTimeout(o.timeout, o.forceKillAfter);
   if (o.signal) child.abortOn(o.signal);
   return child;
 }
@@ -87,6 +96,11 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
 function compiledOrError(binding: NativeBinding, profile: NativeSeccompProfile): Uint8Array | NsboxError {
   const result = binding.compileSeccomp(profile);
   return result instanceof Uint8Array ? result : systemError(result, { step: 'compile the seccomp profile', path: result.path });
+}
+
+function cpuHardSeconds(o: ResolvedOptions): number | undefined {
+  const cpu = o.rlimits.find((r) => r.name === 'cpu');
+  return cpu && cpu.hard !== 'unlimited' ? Number(cpu.hard) : undefined;
 }
 
 function isPending(s: SetupTracked): boolean {

@@ -68,7 +68,7 @@ describeAsRoot('namespaces, from both sides', () => {
     });
     expect(fromHost).toBe('ECONNREFUSED');
     child.stdin?.end('done\n');
-    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await child.exited).toMatchObject({ code: 0, signal: null });
   });
 
   it('net with a veth pair: a TCP client on the host side reaches a server inside; the pair goes with the sandbox', async () => {

@@ -68,7 +68,7 @@ describeAsRoot('entering and joining a running sandbox', () => {
     const sleeper = box.exec('/bin/sleep', ['30'], { stdio: 'ignore' });
     await new Promise((resolve) => sleeper.once('spawn', resolve));
     sleeper.kill('SIGTERM');
-    expect(await sleeper.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await sleeper.exited).toMatchObject({ code: null, signal: 'SIGTERM' });
   });
 
   it('exec into only some namespaces: the sandbox hostname, the host root', async () => {

@@ -84,7 +84,7 @@ describeAsRoot('entering a sandbox right after spawn', () => {
     const spawned = jest.fn();
     ex.on('spawn', spawned);
     expect(ex.kill('SIGTERM')).toBe(true);
-    await expect(ex.exited).resolves.toEqual({ code: null, signal: 'SIGTERM' });
+    await expect(ex.exited).resolves.toMatchObject({ code: null, signal: 'SIGTERM' });
     await new Promise((resolve) => b.once('spawn', resolve));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(spawned).not.toHaveBeenCalled();

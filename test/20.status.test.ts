@@ -32,7 +32,7 @@ describeAsRoot('exit status', () => {
       child.stderr?.on('data', (d: Buffer) => (err += d));
       // Hold the loop until the command is long gone: its exit and its output then wait together.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(await child.exited).toMatchObject({ code: 0, signal: null });
       expect([out, err]).toEqual([60004, 'err\n']);
     }
   });
@@ -61,7 +61,7 @@ describeAsRoot('signals', () => {
     const child = spawnIsolated('sh', ['-c', LOOP]);
     await ready(child);
     expect(child.kill('SIGTERM')).toBe(true);
-    expect(await child.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await child.exited).toMatchObject({ code: null, signal: 'SIGTERM' });
     expect(child.killed).toBe(true);
   });
 
@@ -70,7 +70,7 @@ describeAsRoot('signals', () => {
     const out = collect(child.stdout);
     await ready(child);
     child.kill('SIGTERM');
-    expect(await child.exited).toEqual({ code: 7, signal: null });
+    expect(await child.exited).toMatchObject({ code: 7, signal: null });
     expect(await out).toContain('trapped');
   });
 
@@ -80,7 +80,7 @@ describeAsRoot('signals', () => {
       await ready(child);
       child.kill('SIGTERM');
       child.kill('SIGKILL');
-      expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await child.exited).toMatchObject({ code: null, signal: 'SIGKILL' });
     }
   });
 
@@ -88,7 +88,7 @@ describeAsRoot('signals', () => {
     const child = spawnIsolated('sh', ['-c', LOOP], { init: false });
     await ready(child);
     const started = Date.now();
-    expect(await child.stop(300)).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await child.stop(300)).toMatchObject({ code: null, signal: 'SIGKILL' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
@@ -96,7 +96,7 @@ describeAsRoot('signals', () => {
     const child = spawnIsolated('sh', ['-c', LOOP]);
     await ready(child);
     const started = Date.now();
-    expect(await child.stop(10_000)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await child.stop(10_000)).toMatchObject({ code: null, signal: 'SIGTERM' });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

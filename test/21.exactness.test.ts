@@ -100,7 +100,7 @@ describeAsRoot('exactness', () => {
         out({ ...(await c.exited), lines: Number(text.trim()) });
       `);
       expect(nobody.stderr).toBe('');
-      expect(outputs(nobody)).toEqual([{ code: 0, signal: null, lines: expect.any(Number) }]);
+      expect(outputs(nobody)).toMatchObject([{ code: 0, signal: null, lines: expect.any(Number) }]);
       expect((outputs(nobody)[0] as { lines: number }).lines).toBeGreaterThanOrEqual(20001);
     } finally {
       pkg.remove();
@@ -113,7 +113,7 @@ describeAsRoot('exactness', () => {
       const exits: unknown[] = [];
       child.on('exit', (code, signal) => exits.push([code, signal]));
       expect(child.kill('SIGTERM')).toBe(true);
-      await expect(child.exited).resolves.toEqual({ code: null, signal: 'SIGTERM' });
+      await expect(child.exited).resolves.toMatchObject({ code: null, signal: 'SIGTERM' });
       expect(exits).toEqual([[null, 'SIGTERM']]);
       expect(child.killed).toBe(true);
     }
@@ -121,7 +121,7 @@ describeAsRoot('exactness', () => {
 
   it("the command's status survives its exit record arriving with the spawn report (40 at once)", async () => {
     const results = await Promise.all(Array.from({ length: 40 }, () => spawnIsolated('/bin/sh', ['-c', 'kill -TERM $$'], { stdio: 'ignore' }).exited));
-    for (const r of results) expect(r).toEqual({ code: null, signal: 'SIGTERM' });
+    for (const r of results) expect(r).toMatchObject({ code: null, signal: 'SIGTERM' });
   });
 
   it('11: a failure nobody observes is thrown, as child_process does; early failures give streams that end', async () => {

@@ -35,7 +35,7 @@ describeAsRoot('reaping and teardown', () => {
     // init + sh + two daemons
     expect(processesInPidNamespace(ns.inode).length).toBeGreaterThanOrEqual(4);
     child.stdin?.end('go\n');
-    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await child.exited).toMatchObject({ code: 0, signal: null });
     expect(processesInPidNamespace(ns.inode)).toEqual([]);
     ns.release();
     expect(await out).toBe('ready\n');

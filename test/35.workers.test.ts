@@ -31,7 +31,7 @@ describeAsRoot('worker threads', () => {
     expect(r.stderr).toBe('');
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ out: '1\n', code: 0, signal: null });
+    expect(JSON.parse(r.stdout)).toMatchObject({ out: '1\n', code: 0, signal: null });
   });
 
   it('terminating a worker with sandboxes running: no crash, and the sandboxes end', async () => {
@@ -75,6 +75,6 @@ describeAsRoot('worker threads', () => {
     `);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ worker: [0, 0, 0] }, { main: { code: 7, signal: null } }]);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toMatchObject([{ worker: [0, 0, 0] }, { main: { code: 7, signal: null } }]);
   });
 });

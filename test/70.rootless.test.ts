@@ -54,7 +54,7 @@ describeAsRoot('rootless (as uid 65534)', () => {
       out({ uid: process.getuid(), status, lines: text.trim().split('\\n').map((l) => l.trim().split(/\\s+/).join(' ')) });
     `);
     expect(r.stderr).toBe('');
-    expect(outputs(r)).toEqual([{ uid: 65534, status: { code: 0, signal: null }, lines: ['0', '0 65534 1', '1 nsbox-init', '2 sh', expect.stringMatching(/^\d+ ps$/)] }]);
+    expect(outputs(r)).toMatchObject([{ uid: 65534, status: { code: 0, signal: null }, lines: ['0', '0 65534 1', '1 nsbox-init', '2 sh', expect.stringMatching(/^\d+ ps$/)] }]);
   });
 
   it('root inside cannot do what uid 65534 cannot outside', async () => {
@@ -99,7 +99,7 @@ describeAsRoot('rootless (as uid 65534)', () => {
       out({ adopted: adopted.length, alive: adopted.filter((p) => fs.existsSync('/proc/' + p)).length });
     `);
     expect(r.stderr).toBe('');
-    expect(outputs(r)).toEqual([{ code: null, signal: 'SIGTERM' }, { adopted: 2, alive: 0 }]);
+    expect(outputs(r)).toMatchObject([{ code: null, signal: 'SIGTERM' }, { adopted: 2, alive: 0 }]);
   });
 
   it("every namespace rootless (namespaces: 'all'), and exec into the sandbox", async () => {
@@ -118,12 +118,12 @@ describeAsRoot('rootless (as uid 65534)', () => {
     `);
     expect(r.stderr).toBe('');
     const [execStatus, lines, boxStatus] = outputs(r) as [unknown, string[], unknown];
-    expect(execStatus).toEqual({ code: 0, signal: null });
+    expect(execStatus).toMatchObject({ code: 0, signal: null });
     expect(lines[0]).toBe('rootless-box');
     expect(lines[1]).toBe('0');
     expect(Number(lines[2])).toBeGreaterThan(100000);
     expect(lines[3]).toBe('nsbox-init');
-    expect(boxStatus).toEqual({ code: 0, signal: null });
+    expect(boxStatus).toMatchObject({ code: 0, signal: null });
   });
 
   it('as root, a multi-range map is written by the parent and the command is root of it', async () => {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../sys/syscalls.h"
+#include "limits.h"
 #include "security.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -98,6 +99,8 @@ void command_exec(const struct command *cmd, struct failure *f) {
   }
   /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: before the cut (runc's order). */
   if (!cmd->no_new_privs && security_apply_seccomp(f) < 0) return;
+  /* Before the capability cut: raising a hard limit needs CAP_SYS_RESOURCE. */
+  if (limits_apply_rlimits(f) < 0) return;
   if (security_apply_caps(f) < 0) return;
   if (cmd->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     fail(f, "prctl");

@@ -59,6 +59,7 @@ static void reap(pid_t command, const struct init_fds *init_fds) {
   while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
     if (pid == command) {
       if (init_fds->subreaper) end_descendants(init_fds->children, command);
+      report_usage();
       report_exit(status);
       /* Leaving PID 1 makes the kernel SIGKILL everything else in the namespace,
        * daemons included, before our pidfd turns readable for the parent. */

@@ -81,6 +81,7 @@ static int step_valid(const struct nsbox_step_header *h, int last, uint32_t opti
     case NSBOX_OP_MKDIR: return h->nstr == 1 && h->a <= 07777; /* a: the mode */
     case NSBOX_OP_SYMLINK:
     case NSBOX_OP_DEVICE: return h->nstr == 2;
+    case NSBOX_OP_RLIMIT: return h->nstr == 2 && h->a < 16; /* a: RLIMIT_CPU .. RLIMIT_RTTIME */
     case NSBOX_OP_IFACE_UP: return h->nstr == 2 && h->a <= 32; /* a: the prefix length */
     case NSBOX_OP_MOUNT: return h->nstr == 4;
     case NSBOX_OP_EXEC:

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../sys/wire.h"
@@ -34,5 +35,13 @@ void report_start_error(int stage, int err, const char *syscall) {
 void report_spawned(int pid) { send_record(NSBOX_REPORT_SPAWNED, -1, 0, pid, NULL); }
 
 void report_exit(int wait_status) { send_record(NSBOX_REPORT_EXIT, -1, 0, wait_status, NULL); }
+
+void report_usage(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_CHILDREN, &ru) < 0) return;
+  long user = ru.ru_utime.tv_sec * 1000L + ru.ru_utime.tv_usec / 1000;
+  long system = ru.ru_stime.tv_sec * 1000L + ru.ru_stime.tv_usec / 1000;
+  send_record(NSBOX_REPORT_USAGE, (int)user, (int)system, (int)ru.ru_maxrss, NULL);
+}
 
 void report_trace(int step, int microseconds) { send_record(NSBOX_REPORT_TRACE, step, 0, microseconds, NULL); }

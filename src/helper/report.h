@@ -8,6 +8,8 @@ void report_error(int step, int err, const char *syscall);
 void report_start_error(int stage, int err, const char *syscall);
 void report_spawned(int pid);
 void report_exit(int wait_status);
+/* What the command and the descendants the init reaped used (getrusage RUSAGE_CHILDREN). */
+void report_usage(void);
 void report_trace(int step, int microseconds);
 
 #endif

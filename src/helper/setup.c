@@ -11,6 +11,7 @@
 #include "report.h"
 #include "namespaces.h"
 #include "network.h"
+#include "limits.h"
 #include "security.h"
 
 static int run_step(const struct step *step, int index, struct failure *f) {
@@ -25,6 +26,7 @@ static int run_step(const struct step *step, int index, struct failure *f) {
     case NSBOX_OP_CAPS: return security_record_caps(step, index);
     case NSBOX_OP_SECCOMP: return security_record_seccomp(step, index);
     case NSBOX_OP_KEYRING: return security_join_keyring(f);
+    case NSBOX_OP_RLIMIT: return limits_record_rlimit(step, index, f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
     case NSBOX_OP_SETHOSTNAME:
       return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;

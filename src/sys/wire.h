@@ -92,6 +92,7 @@ enum nsbox_op {
   NSBOX_OP_SECCOMP = 19,    /* one string: the BPF program (may hold NULs); a = its length in bytes. For the command */
   NSBOX_OP_MASK = 20,       /* path; b = NSBOX_IN_ROOT; a = 0: masked (empty, read-only), 1: read-only. Missing: skipped */
   NSBOX_OP_KEYRING = 21,    /* no strings: a session keyring of its own for the init and the command */
+  NSBOX_OP_RLIMIT = 22,     /* soft, hard (decimal or "unlimited"); a = the resource. For the command */
 };
 
 #define NSBOX_IN_ROOT 0x1u
@@ -109,6 +110,7 @@ enum nsbox_report_type {
   NSBOX_REPORT_SPAWNED = 2, /* the command runs: value = its pid inside */
   NSBOX_REPORT_EXIT = 3,    /* the command ended: value = wait status */
   NSBOX_REPORT_TRACE = 4,   /* with NSBOX_PLAN_TRACE: step took `value` microseconds */
+  NSBOX_REPORT_USAGE = 5,   /* before EXIT: the command's tree, reaped: step = user ms, err = system ms, value = max RSS KiB */
 };
 
 /* A failure that is not a plan step's says which stage of the start it was: in an ERROR report
