@@ -23,7 +23,7 @@ tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
 prebuild=$(grep -E '^prebuilds/linux-x64/.*\.glibc\.node$' "$work/files" || true)
 [ -n "$prebuild" ] || fail "no prebuilds/linux-x64/*.glibc.node in the tarball"
 echo "prebuild: $prebuild"
-for want in dist/index.js dist/index.d.ts dist/testing.js dist/cli.js docs/design.md scripts/install.js binding.gyp src/addon.cc; do
+for want in dist/index.js dist/index.d.ts dist/testing.js dist/cli.js docs/api.md docs/design.md scripts/install.js binding.gyp src/addon.cc; do
   grep -qxF "$want" "$work/files" || fail "$want is not in the tarball"
 done
 if grep -E '^(test|bench|examples|build|build-cmake|build-fuzz|\.ci)/' "$work/files" >/dev/null; then
