@@ -3,7 +3,7 @@
  * process. Built on spawnIsolated's public handle only.
  * @module
  */
-import type { IsolatedProcess } from './child';
+import type { ExitResult, IsolatedProcess } from './child';
 import { NsboxError, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { IsolatedOptions, StdioEntry } from './options';
 import { spawnIsolated } from './spawn';
@@ -51,6 +51,12 @@ export interface RunResult<Output extends string | Buffer = string> {
   timedOut: boolean;
   /** True when stdout or stderr passed `maxBuffer` and the sandbox was killed for it. */
   isMaxBuffer: boolean;
+  /** What ended it, as `exited` says (`'killed'` for `maxBuffer`, which kills it). */
+  reason: ExitResult['reason'];
+  /** Limits that refused something along the way. */
+  limitsHit: ExitResult['limitsHit'];
+  /** What it used: wall time, CPU, peak memory. */
+  usage: ExitResult['usage'];
 }
 
 /** The rejection of {@link runIsolated} for a command that failed: the result, as an NsboxError. */
@@ -93,8 +99,6 @@ function failure(r: RunResult<string | Buffer>, maxBuffer: number): { code: stri
 }
 
 const DEFAULT_MAX_BUFFER = 100_000_000;
-/** After a timeout's `killSignal`, SIGKILL follows this much later (a command may ignore SIGTERM). */
-const FORCE_KILL_MS = 5000;
 
 /**
  * Runs `command` in a sandbox (the options of `spawnIsolated`) and resolves with its exit and
@@ -137,30 +141,13 @@ export async function runWith(spawn: Spawner, command: string, args: readonly st
 
   const child = spawn(command, args, { ...spawnOptions, stdio });
   const collected = collect(child, maxBuffer, all);
-  let timedOut = false;
-  const timers: NodeJS.Timeout[] = [];
-  if (spawnOptions.timeout !== undefined) {
-    // spawnIsolated validated it and kills at the same moment; this timer says it was the timeout.
-    timers.push(
-      setTimeout(() => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        timedOut = true;
-        child.kill(spawnOptions.killSignal ?? 'SIGTERM');
-        timers.push(setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS));
-      }, spawnOptions.timeout),
-    );
-  }
   if (input !== undefined && child.stdin) {
     // A command that does not read its input closes the pipe: EPIPE is not a failure of the run.
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   }
-  let exit;
-  try {
-    exit = await child.exited;
-  } finally {
-    for (const timer of timers) clearTimeout(timer);
-  }
+  const exit = await child.exited;
+  const timedOut = exit.reason === 'timeout';
   const out = collected.result();
   const decode = (chunks: Buffer): string | Buffer => (encoding === 'buffer' ? chunks : chunks.toString('utf8'));
   const result: RunResult<string | Buffer> = {
@@ -172,6 +159,9 @@ export async function runWith(spawn: Spawner, command: string, args: readonly st
     ...(all ? { all: decode(out.all) } : {}),
     timedOut,
     isMaxBuffer: out.isMaxBuffer,
+    reason: exit.reason,
+    limitsHit: exit.limitsHit,
+    usage: exit.usage,
   };
   if (reject && (result.code !== 0 || result.signal !== null || timedOut || out.isMaxBuffer)) throw new RunError(result, maxBuffer);
   return result;

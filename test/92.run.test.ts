@@ -19,7 +19,7 @@ describe('runIsolated options', () => {
 describeAsRoot('runIsolated', () => {
   it('collects stdout, stderr and, with all, both interleaved; input goes to stdin', async () => {
     const r = await runIsolated('sh', ['-c', 'echo out; sleep 0.05; echo err >&2; sleep 0.05; cat'], { input: 'in\n', all: true });
-    expect(r).toEqual({ command: 'sh -c echo out; sleep 0.05; echo err >&2; sleep 0.05; cat', code: 0, signal: null, stdout: 'out\nin\n', stderr: 'err\n', all: 'out\nerr\nin\n', timedOut: false, isMaxBuffer: false });
+    expect(r).toEqual({ command: 'sh -c echo out; sleep 0.05; echo err >&2; sleep 0.05; cat', code: 0, signal: null, stdout: 'out\nin\n', stderr: 'err\n', all: 'out\nerr\nin\n', timedOut: false, isMaxBuffer: false, reason: 'exit', limitsHit: [], usage: expect.any(Object) });
   });
 
   it('input as bytes, output as Buffers; without input stdin is /dev/null', async () => {
