@@ -20,8 +20,8 @@ export interface SandboxBox {
   /** `spawnIsolated` with the options of `withSandbox` as defaults (those given here win). */
   spawn(command: string, args?: readonly string[], options?: IsolatedOptions): IsolatedProcess;
   /** `runIsolated` with the same defaults. */
+  run(command: string, args: readonly string[] | undefined, options: RunBufferOptions): Promise<RunResult<Buffer>>;
   run(command: string, args?: readonly string[], options?: RunOptions): Promise<RunResult>;
-  run(command: string, args: readonly string[], options: RunBufferOptions): Promise<RunResult<Buffer>>;
   /** Every sandbox and exec started through this box so far. */
   readonly started: readonly IsolatedProcess[];
 }

@@ -38,3 +38,11 @@ it('typed events are the runtime events', async () => {
   await child.exited;
   expect(seen).toEqual(['spawn', 'exit 0 null', 'close 0']);
 });
+
+/** Never called: box.run's result follows its encoding too. */
+export function boxTypeChecks(box: import('../lib/testing').SandboxBox): void {
+  const text: Promise<RunResult<string>> = box.run('true');
+  const bytes: Promise<RunResult<Buffer>> = box.run('true', [], { encoding: 'buffer' });
+  void text;
+  void bytes;
+}
