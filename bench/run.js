@@ -78,6 +78,7 @@ async function measureLatency(rootfs, dir) {
     // the target; these show what it costs, and what the strictest preset does.
     ['nsbox: the target without hardening', nsbox('/bin/true', [], { rootfs, capabilities: 'all', seccomp: false, noNewPrivileges: false })],
     ["nsbox: the target, preset: 'untrusted'", nsbox('/bin/true', [], { rootfs, preset: 'untrusted' })],
+    ['nsbox: the target with limits (cgroups)', nsbox('/bin/true', [], { rootfs, limits: { memory: 256 << 20, pids: 64, cpu: 1 } })],
     ['nsbox: pid+mount+rootfs, no init', nsbox('/bin/true', [], { rootfs, init: false })],
     ['nsbox: pid+mount+rootfs, no /dev', nsbox('/bin/true', [], { rootfs, dev: false })],
     ['nsbox: pid+mount, host root, fresh /proc', nsbox('/bin/true', [])],

@@ -11,6 +11,7 @@ import { spawnError, type CloneTrier } from './failure';
 import { namespaces } from './namespaces';
 import type { NativeWatch } from './native';
 import { signalNumber } from './options';
+import { readCgroups, removeCgroups, type SandboxCgroups } from './cgroup';
 import type { SpawnRequest } from './request';
 import { SETUP_STATE, notReady, type SetupState, type SetupTracked } from './setup-state';
 import { type StdioStream } from './stdio';
@@ -70,6 +71,8 @@ export interface ChildStart {
 export interface Attached {
   pid: number;
   pidfd: number;
+  /** Its cgroups (with `limits`): read and removed at the exit. */
+  cgroups?: SandboxCgroups | undefined;
   watch: (onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
 }
 
@@ -142,6 +145,7 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
   #timedOut = false;
   #killedByCaller = false;
   #cpuHardSeconds: number | undefined;
+  #cgroups: SandboxCgroups | undefined;
   #observed = false;
   #resolve!: (r: ExitResult) => void;
   #reject!: (e: Error) => void;
@@ -210,6 +214,7 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
     this.#request = request;
     this.#pid = started.pid;
     this.pidfd = started.pidfd;
+    this.#cgroups = started.cgroups;
     try {
       this.#watch = started.watch((kind, ...args) => this.#onEvent(kind, args));
     } catch (e) {
@@ -407,19 +412,24 @@ export class IsolatedProcess extends EventEmitter implements SetupTracked {
 
   #result(siCode: number, siStatus: number): ExitResult {
     const { code, signal } = this.#status(siCode, siStatus);
+    // The cgroup, where there is one, saw the whole sandbox; it goes now that nothing is in it.
+    const cg = this.#cgroups ? readCgroups(this.#cgroups) : undefined;
+    if (this.#cgroups) removeCgroups(this.#cgroups);
+    this.#cgroups = undefined;
     const usage: ResourceUsage = {
       wallMs: Math.round(performance.now() - this.#started),
-      cpuUserMs: this.#usage?.user ?? 0,
-      cpuSystemMs: this.#usage?.system ?? 0,
-      maxRssBytes: (this.#usage?.maxRssKiB ?? 0) * 1024,
+      cpuUserMs: cg?.cpuUserMs ?? this.#usage?.user ?? 0,
+      cpuSystemMs: cg?.cpuSystemMs ?? this.#usage?.system ?? 0,
+      maxRssBytes: cg?.maxRssBytes ?? (this.#usage?.maxRssKiB ?? 0) * 1024,
     };
-    return { code, signal, reason: this.#reason(signal, usage), limitsHit: [], usage };
+    return { code, signal, reason: this.#reason(signal, usage, cg?.oomKilled ?? false), limitsHit: cg?.limitsHit ?? [], usage };
   }
 
-  #reason(signal: NodeJS.Signals | null, usage: ResourceUsage): ExitReason {
+  #reason(signal: NodeJS.Signals | null, usage: ResourceUsage, oomKilled: boolean): ExitReason {
     if (signal === null) return 'exit';
     if (this.#timedOut) return 'timeout';
     if (this.#killedByCaller || this.#killedEarly) return 'killed';
+    if (oomKilled && signal === 'SIGKILL') return 'memory';
     // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (told apart by the CPU used).
     const cpu = this.#cpuHardSeconds;
     if (signal === 'SIGXCPU') return 'cpu-time';

@@ -122,7 +122,7 @@ export const WIRE = {
   },
   start: {
     fds: 1, setgroups: 2, uidMap: 3, gidMap: 4, caps: 5, exec: 6, join: 7, unshare: 8, request: 9, pipes: 10, image: 11, clone: 12, veth: 13,
-    helper: 14, joinRoot: 15, command: 16,
+    helper: 14, joinRoot: 15, command: 16, cgroup: 17,
   },
   stdio: { pipe: -1, ignore: -2 },
 } as const;

@@ -48,6 +48,7 @@ function stageWords(r: SpawnRequest, f: SpawnFailure, tryClone: CloneTrier): [st
     case S.helper: return [`start the nsbox helper (${f.syscall})`];
     case S.joinRoot: return ["become root of the joined sandbox's user namespace"];
     case S.command: return [`start the command (${f.syscall})`];
+    case S.cgroup: return ["enter the sandbox's cgroups"];
     default: return [`start the sandbox (${f.syscall})`];
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 export { spawnIsolated } from './spawn';
-export { IsolatedProcess, type ExitResult } from './child';
+export { IsolatedProcess, type ExitResult, type ExitReason, type LimitHit, type ResourceUsage } from './child';
 export type { ExecOptions } from './exec';
 export type { IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, StdioName, StdioEntry } from './options';
 export { NsboxError, AbortError } from './errors';
@@ -20,6 +20,11 @@ export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type Thr
 export { namespaces, type NamespaceInfo } from './namespaces';
 export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions } from './rootfs';
 export { persistNamespace, releaseNamespace, type ProcessRef, type ReleaseOptions } from './persist';
+export { cleanupCgroups, type LimitsOption } from './cgroup';
+export { CAPABILITIES, DEFAULT_CAPABILITIES, type Capability, type CapabilitiesOption } from './capabilities';
+export type { OciSeccomp, OciSeccompRule, OciSeccompArg, OciSeccompAction, OciSeccompFilter, SeccompOption } from './seccomp';
+export type { Preset } from './preset';
+export type { RlimitsOption, RlimitName, RlimitValue } from './rlimits';
 export { probe, type ProbeResult, type ProbeDetails, type Verdict, type UserNamespaceSupport, type CgroupInfo, type KernelVersion } from './probe';
 export { runIsolated, RunError, type RunOptions, type RunBufferOptions, type RunResult } from './run';
 export type { IsolatedProcessEvents, IsolatedProcessListener, TraceEvent } from './events';

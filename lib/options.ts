@@ -9,6 +9,7 @@ import { capabilitySets, type CapabilitiesOption, type CapabilitySets } from './
 import type { Namespace } from './constants';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { presetOptions, type Preset } from './preset';
+import { resolveLimits, type LimitsOption, type ResolvedLimits } from './cgroup';
 import { resolveRlimits, type ResolvedRlimit, type RlimitsOption } from './rlimits';
 import { defaultNativeProfile, nativeProfile, type NativeSeccompProfile, type OciSeccomp, type SeccompOption } from './seccomp';
 import { joinList, namespaceSet, time, utsName, veth } from './option-namespaces';
@@ -225,6 +226,13 @@ export interface IsolatedOptions {
    * @example rlimits: { nofile: 64, nproc: 32, cpu: 5 }
    */
   rlimits?: RlimitsOption;
+  /**
+   * cgroup limits for the whole sandbox (setup included): `memory` and `memorySwap` in bytes,
+   * `pids`, `cpu` in cores. A cgroup is made below this process's own (per hierarchy), entered
+   * before the helper runs, and removed once the sandbox is gone; see docs/limits.md.
+   * @example limits: { memory: 256 << 20, pids: 64, cpu: 0.5 }
+   */
+  limits?: LimitsOption;
 }
 
 /** A veth request after validation. */
@@ -295,6 +303,7 @@ export interface ResolvedOptions {
   /** Milliseconds from the timeout's signal to SIGKILL, or undefined for none. */
   forceKillAfter: number | undefined;
   rlimits: ResolvedRlimit[];
+  limits: ResolvedLimits | undefined;
 }
 
 
@@ -302,7 +311,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces', 'preset',
-  'trace', 'signal', 'timeout', 'killSignal', 'forceKillAfter', 'rlimits',
+  'trace', 'signal', 'timeout', 'killSignal', 'forceKillAfter', 'rlimits', 'limits',
 ]);
 
 
@@ -417,6 +426,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     killSignal: o.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(o.killSignal, 'killSignal'),
     forceKillAfter: forceKillAfter(o.forceKillAfter),
     rlimits: resolveRlimits(o.rlimits),
+    limits: resolveLimits(o.limits),
   };
 }
 

@@ -8,6 +8,7 @@
 import fs from 'fs';
 import { native } from './native';
 import os from 'os';
+import { limitsVerdicts } from './cgroup';
 import { NS_FILES, type Namespace } from './constants';
 
 /** The running kernel's version, from `/proc/sys/kernel/osrelease`. */
@@ -54,6 +55,8 @@ export interface ProbeDetails {
    * profiles do). nsbox does not need it (it uses clone with CLONE_PIDFD); other tools may.
    */
   clone3: Verdict;
+  /** Which `limits` work here (the controller exists where this process's cgroup can take a child), and why not. */
+  limits: Record<'memory' | 'pids' | 'cpu', Verdict>;
 }
 
 /** {@link ProbeDetails} plus `supported`: whether nsbox can run here at all (Linux 5.11+), with `reason` when not. */
@@ -247,6 +250,7 @@ export function probe(): ProbeResult {
     overlayInUserNamespace: overlayVerdict(read('/proc/filesystems'), kernel),
     cgroup: cgroupVersion(read('/proc/self/mountinfo')),
     clone3: clone3Verdict(native().clone3Errno()),
+    limits: limitsVerdicts(),
   };
 }
 

@@ -26,6 +26,8 @@ export interface SpawnRequest {
   stdio: number[];
   /** Filled in right before the clone, from what `join` or `exec` names. */
   joins: JoinRequest[];
+  /** Filled in right before the clone: `cgroup.procs` fds of the sandbox's cgroups, entered first. */
+  cgroups: number[];
   /** Who writes the user namespace's maps, and what they say (none without `user`). */
   userns: UsernsRequest | undefined;
   veth: ResolvedVeth | undefined;
@@ -73,6 +75,7 @@ export function buildRequest(command: string, args: readonly string[], o: Resolv
     unshareFlags: flags & ~atClone(o),
     stdio: o.stdio.map((entry) => (typeof entry === 'number' ? entry : STDIO_CODE[entry])),
     joins: [],
+    cgroups: [],
     userns,
     veth: o.veth,
     dieWithParent: o.dieWithParent,
@@ -96,14 +99,15 @@ function spawnOptions(r: SpawnRequest): number {
 /** Serializes a request in the layout of src/sys/wire.h: the spawn section, then the plan. */
 export function encodeRequest(r: SpawnRequest): Buffer {
   const strings = [r.userns?.uidMap ?? '', r.userns?.gidMap ?? '', r.veth?.hostName ?? '', r.veth?.insideName ?? '', r.veth?.hostAddress ?? ''];
-  let size = WIRE.spawn.headerSize + 4 * r.stdio.length + 8 * r.joins.length;
+  let size = WIRE.spawn.headerSize + 4 * r.stdio.length + 8 * r.joins.length + 4 * r.cgroups.length;
   for (const text of strings) size += stringSize(text);
   const out = Buffer.allocUnsafe(size + planSize(r.plan));
-  const header = [WIRE.spawn.magic, WIRE.spawn.version, size, spawnOptions(r), r.cloneFlags, r.unshareFlags, r.stdio.length, r.joins.length, r.veth?.hostPrefix ?? 0, 0];
+  const header = [WIRE.spawn.magic, WIRE.spawn.version, size, spawnOptions(r), r.cloneFlags, r.unshareFlags, r.stdio.length, r.joins.length, r.veth?.hostPrefix ?? 0, r.cgroups.length];
   let at = 0;
   for (const v of header) at = writeU32(out, v, at);
   for (const fd of r.stdio) at = writeU32(out, fd, at);
   for (const j of r.joins) at = writeU32(out, j.nstype, writeU32(out, j.fd, at));
+  for (const fd of r.cgroups) at = writeU32(out, fd, at);
   for (const text of strings) at = writeString(out, text, at);
   writePlan(out, at, r.plan);
   return out;

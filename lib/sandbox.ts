@@ -14,6 +14,7 @@ import { native, type NativeBinding } from './native';
 import { processEnvIsEnviron, processEnvStrings } from './environment';
 import type { ResolvedOptions } from './options';
 import { buildRequest, encodeRequest, type JoinRequest, type SpawnRequest } from './request';
+import { createCgroups, removeCgroups, type ResolvedLimits, type SandboxCgroups } from './cgroup';
 import { seccompProgram, type NativeSeccompProfile } from './seccomp';
 import { SETUP_STATE, isSetupTracked, type SetupTracked } from './setup-state';
 import { endedStreams, openStdioStreams, type StdioStream } from './stdio';
@@ -78,7 +79,7 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
   let child: IsolatedProcess;
   if (pending.length === 0) {
     const request = requestNow();
-    const started = launch(binding, request, spec);
+    const started = launch(binding, request, spec, o.limits);
     if (started instanceof Error) return failed(make(endedStreams(o.stdio), request), started);
     child = make(openStdioStreams(started.stdio), started.request);
     child.attach(attachment(binding, started), started.request);
@@ -86,7 +87,7 @@ export function startSandbox(command: string, resolved: ResolvedOptions, spec: S
     const made = makePipes(binding, o.stdio);
     if (made instanceof Error) return failed(make(endedStreams(o.stdio)), made);
     child = make(openStdioStreams(made.parent));
-    startWhenSetUp(binding, child, pending, () => ({ ...requestNow(), stdio: made.childSide }), spec, made.childEnds);
+    startWhenSetUp(binding, child, pending, () => ({ ...requestNow(), stdio: made.childSide }), spec, made.childEnds, o.limits);
   }
   if (o.timeout !== undefined) child.setTimeout(o.timeout, o.forceKillAfter);
   if (o.signal) child.abortOn(o.signal);
@@ -108,7 +109,7 @@ function isPending(s: SetupTracked): boolean {
 }
 
 function attachment(binding: NativeBinding, started: Launched): Attached {
-  return { pid: started.pid, pidfd: started.pidfd, watch: (onEvent) => new binding.Watch(started.pidfd, started.reportFd, onEvent) };
+  return { pid: started.pid, pidfd: started.pidfd, cgroups: started.cgroups, watch: (onEvent) => new binding.Watch(started.pidfd, started.reportFd, onEvent) };
 }
 
 function failed(child: IsolatedProcess, err: Error): IsolatedProcess {
@@ -123,19 +124,31 @@ interface Launched {
   stdio: number[];
   /** The request as carried out, joins included: what a later failure is worded from. */
   request: SpawnRequest;
+  /** The sandbox's cgroups, with `limits`: read and removed once it is gone. */
+  cgroups: SandboxCgroups | undefined;
 }
 
 /** Opens the joins and hands the request to the addon. */
-function launch(binding: NativeBinding, request: SpawnRequest, spec: StartSpec): Launched | NsboxError {
+function launch(binding: NativeBinding, request: SpawnRequest, spec: StartSpec, limits: ResolvedLimits | undefined): Launched | NsboxError {
   const joins = spec.joins();
   if (joins instanceof Error) return joins;
-  const full = { ...request, joins: joins.joins };
+  // The sandbox's cgroups exist, limited, before the clone: its child enters them first of all.
+  const cgroups = limits ? createCgroups(limits) : undefined;
+  if (cgroups instanceof Error) {
+    closeAll(joins.opened);
+    return cgroups;
+  }
+  const full = { ...request, joins: joins.joins, cgroups: cgroups?.procsFds ?? [] };
   try {
     const result = binding.spawn(encodeRequest(full));
-    if ('errno' in result) return spawnError(full, result, (f) => binding.tryClone(f));
-    return { ...result, request: full };
+    if ('errno' in result) {
+      if (cgroups) removeCgroups(cgroups);
+      return spawnError(full, result, (f) => binding.tryClone(f));
+    }
+    return { ...result, request: full, cgroups };
   } finally {
     closeAll(joins.opened);
+    if (cgroups) closeAll(cgroups.procsFds.splice(0));
   }
 }
 
@@ -164,7 +177,7 @@ function makePipes(binding: NativeBinding, stdio: ResolvedOptions['stdio']): { p
 }
 
 /** Starts `child` once every sandbox it enters is set up; fails it if one never gets there. */
-function startWhenSetUp(binding: NativeBinding, child: IsolatedProcess, pending: SetupTracked[], request: () => SpawnRequest, spec: StartSpec, childEnds: number[]): void {
+function startWhenSetUp(binding: NativeBinding, child: IsolatedProcess, pending: SetupTracked[], request: () => SpawnRequest, spec: StartSpec, childEnds: number[], limits: ResolvedLimits | undefined): void {
   let waiting = pending.length;
   let done = false;
   const finish = (): void => {
@@ -182,7 +195,7 @@ function startWhenSetUp(binding: NativeBinding, child: IsolatedProcess, pending:
       }
       if (--waiting > 0) return;
       const now = request();
-      const started = launch(binding, now, spec);
+      const started = launch(binding, now, spec, limits);
       finish();
       if (started instanceof Error) child.startFailed(started, now);
       else child.attach(attachment(binding, started), started.request);

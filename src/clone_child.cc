@@ -91,6 +91,11 @@ CHILD_CODE int ChildMain(void* raw) {
   ChildArgs* args = static_cast<ChildArgs*>(raw);
   int n = args->count;
   int report = args->sources[n - NSBOX_CONTROL_FDS + NSBOX_FD_REPORT];
+  // Into the sandbox's cgroups before anything else: nothing of it runs outside them.
+  for (int i = 0; i < args->ncgroups; i++) {
+    long rc = rt_syscall3(SYS_write, args->cgroups[i], reinterpret_cast<long>("0"), 1);
+    if (rc < 0) ChildFail(report, rc, NSBOX_START_CGROUP, "write");
+  }
   long moved[kMaxFds];
   // First lift every source above the target range, so placing fd i never clobbers a source
   // still to be placed; dup3 then leaves close-on-exec off exactly the fds the helper gets.
@@ -160,7 +165,9 @@ ChildSlot* AcquireSlot() {
 void ReleaseSlot(ChildSlot* slot) { __atomic_store_n(&slot->busy, 0, __ATOMIC_RELEASE); }
 
 bool FillChildArgs(ChildArgs* args, const SpawnRequest& request) {
-  if (request.njoins > static_cast<uint32_t>(kMaxJoins)) return false;
+  if (request.njoins > static_cast<uint32_t>(kMaxJoins) || request.ncgroups > static_cast<uint32_t>(kMaxCgroups)) return false;
+  args->ncgroups = static_cast<int>(request.ncgroups);
+  for (uint32_t i = 0; i < request.ncgroups; i++) args->cgroups[i] = request.CgroupAt(i);
   args->options = request.options;
   args->unshare_flags = request.unshare_flags;
   args->njoins = static_cast<int>(request.njoins);

@@ -20,6 +20,7 @@ namespace nsbox {
 constexpr int kMaxStdio = 64;
 constexpr int kMaxFds = kMaxStdio + NSBOX_CONTROL_FDS;
 constexpr int kMaxJoins = 16;
+constexpr int kMaxCgroups = 8;
 constexpr size_t kChildStack = 32768;
 
 // Everything the clone child reads, as plain data: it may run after Spawn has returned, so all of
@@ -32,6 +33,8 @@ struct ChildArgs {
   int unshare_flags;  // namespaces the child makes itself, after the joins
   int njoins;
   Join joins[kMaxJoins];  // setns(fd, nstype) before anything else, in order
+  int ncgroups;
+  int cgroups[kMaxCgroups];  // cgroup.procs fds: "0" written to each, first of all
   // Single-id maps the child writes itself (MAPS_BY_CHILD), with their lengths.
   std::string uid_map;
   std::string gid_map;
@@ -61,7 +64,7 @@ ChildSlot* AcquireSlot();
 void ReleaseSlot(ChildSlot* slot);
 
 // Copies what the child needs from the request into the slot: maps, joins, the helper's argv
-// and environment. False if the request has more joins than a slot holds.
+// and environment. False if the request has more joins or cgroups than a slot holds.
 bool FillChildArgs(ChildArgs* args, const SpawnRequest& request);
 
 // Clones the child with the given CLONE_NEW* flags (plus CLONE_VM, CLONE_PIDFD and

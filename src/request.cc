@@ -41,6 +41,12 @@ int SpawnRequest::StdioAt(uint32_t i) const {
   return v;
 }
 
+int SpawnRequest::CgroupAt(uint32_t i) const {
+  int32_t v;
+  memcpy(&v, cgroups + 4 * i, 4);
+  return v;
+}
+
 Join SpawnRequest::JoinAt(uint32_t i) const {
   int32_t fd;
   uint32_t nstype;
@@ -62,10 +68,12 @@ bool DecodeRequest(const uint8_t* data, size_t size, SpawnRequest* out) {
   out->nstdio = h.nstdio;
   out->njoins = h.njoins;
   out->veth_prefix = static_cast<int>(h.veth_prefix);
-  if (h.nstdio > size / 4 || h.njoins > size / 8) return false;
+  out->ncgroups = h.ncgroups;
+  if (h.nstdio > size / 4 || h.njoins > size / 8 || h.ncgroups > size / 4) return false;
   out->stdio = r.Take(4 * static_cast<size_t>(h.nstdio));
   out->joins = r.Take(8 * static_cast<size_t>(h.njoins));
-  if (!out->stdio || !out->joins) return false;
+  out->cgroups = r.Take(4 * static_cast<size_t>(h.ncgroups));
+  if (!out->stdio || !out->joins || !out->cgroups) return false;
   const char** strings[NSBOX_SPAWN_STRINGS] = {&out->uid_map, &out->gid_map, &out->veth_host_name,
                                                &out->veth_peer_name, &out->veth_host_address};
   for (const char** s : strings) {

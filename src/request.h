@@ -23,6 +23,8 @@ struct SpawnRequest {
   const uint8_t* stdio;  // nstdio int32 entries, read through StdioAt (unaligned)
   uint32_t njoins;
   const uint8_t* joins;  // njoins { int32 fd, uint32 nstype }
+  uint32_t ncgroups;
+  const uint8_t* cgroups;  // ncgroups int32 fds of cgroup.procs files
   const char* uid_map;
   const char* gid_map;
   const char* veth_host_name;
@@ -35,6 +37,7 @@ struct SpawnRequest {
 
   int StdioAt(uint32_t i) const;
   Join JoinAt(uint32_t i) const;
+  int CgroupAt(uint32_t i) const;
 };
 
 // Fills *out from `size` bytes at `data` (pointers into it); false if malformed.

@@ -47,8 +47,9 @@
 #define NSBOX_SPAWN_VETH 0x20u           /* the addon makes a veth pair and moves one end inside */
 
 /* Followed by: int32 stdio[nstdio] (-1 a new pipe, -2 /dev/null, else an fd of ours), then
- * njoins pairs { int32 fd; uint32 nstype }, then 5 strings (as in steps): uid map, gid map,
- * veth host name, veth peer name, veth host address. `size` covers all of it; the plan follows. */
+ * njoins pairs { int32 fd; uint32 nstype }, then int32 cgroups[ncgroups] (fds of cgroup.procs
+ * files the clone child writes "0" to, first thing), then 5 strings (as in steps): uid map, gid
+ * map, veth host name, veth peer name, veth host address. `size` covers all of it; the plan follows. */
 struct nsbox_spawn_header {
   uint32_t magic;
   uint32_t version;
@@ -59,7 +60,7 @@ struct nsbox_spawn_header {
   uint32_t nstdio;
   uint32_t njoins;
   uint32_t veth_prefix;
-  uint32_t reserved;
+  uint32_t ncgroups;
 };
 
 #define NSBOX_SPAWN_STRINGS 5
@@ -133,6 +134,7 @@ enum nsbox_start_stage {
   NSBOX_START_HELPER = 14,    /* the helper's own start: reading the plan, credentials, prctl */
   NSBOX_START_JOIN_ROOT = 15, /* becoming root of the joined user namespace */
   NSBOX_START_COMMAND = 16,   /* the init starting the command (clone, terminal) */
+  NSBOX_START_CGROUP = 17,    /* the clone child entering the sandbox's cgroups */
 };
 
 struct nsbox_report {
