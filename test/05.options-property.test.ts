@@ -38,7 +38,7 @@ import fc from 'fast-check';
 import { AbortError, IsolatedProcess, NsboxError, hostRootfs, spawnIsolated, type HostRootfs } from '../lib';
 import { CLONE_FLAGS, NAMESPACES, WIRE } from '../lib/constants';
 import { native } from '../lib/native';
-import { openFds, waitFor, zombieChildren } from './helpers/host';
+import { openFds, settledFds, waitFor, zombieChildren } from './helpers/host';
 import { describeAsRoot } from './helpers/privilege';
 
 const SEED = Number(process.env.NSBOX_FC_SEED ?? 20250605);
@@ -463,17 +463,7 @@ async function judgeSameNow(changing: () => unknown, reference: () => unknown, e
 // ---------------------------------------------------------------------------------------------
 // Leaks, per spawning property.
 
-async function quietFds(): Promise<number> {
-  let last = -1;
-  let still = 0;
-  await waitFor(() => {
-    const fds = openFds();
-    still = fds === last ? still + 1 : 0;
-    last = fds;
-    return still >= 3;
-  }, 1000, 20);
-  return last;
-}
+const quietFds = settledFds;
 
 async function expectNoLeaks(baseline: number): Promise<void> {
   await waitFor(() => openFds() === baseline && zombieChildren() === 0, 3000);

@@ -151,6 +151,25 @@ describeAsRoot('cgroup limits on this host (v1 controllers)', () => {
     expect(quarter.limitsHit).toContain('cpu');
   });
 
+  it('rootless, without a delegated cgroup: a typed error that says why and how, before anything runs', async () => {
+    const { readablePackage, runAsNobody } = jest.requireActual<typeof import('./helpers/unprivileged')>('./helpers/unprivileged');
+    const pkg = readablePackage();
+    try {
+      const r = await runAsNobody(pkg, `
+        const c = nsbox.spawnIsolated('true', [], { user: true, limits: { pids: 8 } });
+        await c.exited.then(() => out('ran'), (e) => out({ code: e.code, step: e.step }));
+        out(nsbox.probe().limits.pids);
+      `);
+      expect(r.stderr).toBe('');
+      const [err, verdict] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { code?: string; step?: string; supported?: boolean; reason?: string });
+      expect(err.code).toMatch(/^(EACCES|EPERM|EROFS)$/);
+      expect(err.step).toMatch(/cgroup.*delegated cgroup v2 subtree/);
+      expect(verdict).toMatchObject({ supported: false, reason: expect.stringMatching(/delegated/) });
+    } finally {
+      pkg.remove();
+    }
+  });
+
   it('nothing is left: after a failed spawn, and after the parent was SIGKILLed (the next spawn, or cleanupCgroups, removes it)', async () => {
     await expect(spawnIsolated('/bin/nope', [], { limits: { pids: 8 } }).exited).rejects.toMatchObject({ code: 'ENOENT' });
     const { execFile } = jest.requireActual<typeof import('child_process')>('child_process');

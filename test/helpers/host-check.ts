@@ -6,22 +6,14 @@
  */
 import { spawnIsolated } from '../../lib';
 import { isRoot } from './privilege';
-import { openFds, snapshot, waitFor, zombieChildren, type HostSnapshot } from './host';
+import { openFds, settledFds, snapshot, waitFor, zombieChildren, type HostSnapshot } from './host';
 
 let before: HostSnapshot;
 
 beforeAll(async () => {
   if (isRoot) await spawnIsolated('true', [], { stdio: 'ignore' }).exited;
-  // Handles of whatever ran before (the helpers' own child processes) close on later turns of
-  // the loop: look once the fd count has held still for a few turns.
-  let last = -1;
-  let still = 0;
-  await waitFor(() => {
-    const fds = openFds();
-    still = fds === last ? still + 1 : 0;
-    last = fds;
-    return still >= 3;
-  }, 1000, 20);
+  // Look once the fd count has held still: handles of whatever ran before close on later turns.
+  await settledFds();
   before = snapshot();
 });
 

@@ -85,3 +85,19 @@ export async function waitFor(check: () => boolean, ms = 2000, step = 10): Promi
   }
   return check();
 }
+
+/**
+ * The fd count once it has held still for a few turns of the loop: handles of whatever ran before
+ * (the helpers' own child processes, streams) close on later turns.
+ */
+export async function settledFds(): Promise<number> {
+  let last = -1;
+  let still = 0;
+  await waitFor(() => {
+    const fds = openFds();
+    still = fds === last ? still + 1 : 0;
+    last = fds;
+    return still >= 3;
+  }, 1000, 20);
+  return last;
+}
