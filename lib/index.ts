@@ -20,6 +20,7 @@ export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type Thr
 export { namespaces, type NamespaceInfo } from './namespaces';
 export { hostRootfs, DEFAULT_BINARIES, type HostRootfs, type HostRootfsOptions } from './rootfs';
 export { persistNamespace, releaseNamespace, type ProcessRef, type ReleaseOptions } from './persist';
+export { dryRun, type DryRunPlan, type DryRunStep } from './dry-run';
 export { cleanupCgroups, type LimitsOption } from './cgroup';
 export { CAPABILITIES, DEFAULT_CAPABILITIES, type Capability, type CapabilitiesOption } from './capabilities';
 export type { OciSeccomp, OciSeccompRule, OciSeccompArg, OciSeccompAction, OciSeccompFilter, SeccompOption } from './seccomp';

@@ -197,3 +197,22 @@ describe('plan building', () => {
     expect(strings).toContain('A=b\0');
   });
 });
+
+describe('dryRun', () => {
+  it('shows the whole plan as data: namespaces at clone and in the child, maps and their writer, steps, capabilities, seccomp', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { dryRun } = require('../lib') as typeof import('../lib');
+    const p = dryRun('sh', ['-c', 'id'], { preset: 'untrusted' });
+    expect(p.clone).toEqual(expect.arrayContaining(['pid', 'mount']));
+    expect(p.unshare).toEqual(expect.arrayContaining(['net', 'uts', 'ipc', 'cgroup']));
+    expect(p.capabilities).toEqual([]);
+    expect(p.noNewPrivileges).toBe(true);
+    expect(p.env).toEqual(expect.arrayContaining([expect.stringMatching(/^PATH=/), 'HOME=/tmp']));
+    const steps = p.steps.map((s) => s.step);
+    expect(steps).toEqual(expect.arrayContaining(['make / private (no propagation to the host)', 'mount tmpfs on /tmp', 'bring up lo', 'install the seccomp filter', 'execute sh']));
+    expect(steps.indexOf('install the seccomp filter')).toBe(steps.length - 2);
+    expect(p.seccomp?.rules.length).toBeGreaterThan(5);
+    if (process.geteuid?.() === 0) expect(p.userns).toEqual({ writer: 'parent', uidMap: '0 65534 1\n', gidMap: '0 65534 1\n' });
+    expect(() => dryRun('sh', [], { capabilities: ['CAP_NOPE'] } as never)).toThrow(TypeError);
+  });
+});
