@@ -18,7 +18,29 @@ import type { IsolatedOptions, MountSpec } from './options';
 import type { IsolatedProcess } from './child';
 import { spawnIsolated } from './spawn';
 
-const USAGE = `Usage: nsbox run [options] [--] COMMAND [ARGS...]
+const EXIT_STATUS = `Exit status:
+  N        the command's own exit status
+  128+N    the command died of signal N
+  2        bad usage: an unknown flag, a value nsbox refuses, no command
+  125      nsbox itself failed (the sandbox could not be set up, the addon did not load)
+  126      the command could not be executed
+  127      the command was not found`;
+
+const USAGE = `Usage: nsbox COMMAND [options]
+
+Linux namespaces from the command line.
+
+Commands:
+  run [options] [--] COMMAND [ARGS...]   run COMMAND as PID 1 of new namespaces
+  help [COMMAND]                         show this help, or COMMAND's (nsbox run --help)
+
+Options:
+  -h, --help          show this help
+  -V, --version       print nsbox's version
+
+${EXIT_STATUS}`;
+
+const RUN_USAGE = `Usage: nsbox run [options] [--] COMMAND [ARGS...]
 
 Runs COMMAND as PID 1 of new PID and mount namespaces, with a fresh /proc. Run by a user other
 than root, it adds a user namespace (as bwrap does), in which that user is root.
@@ -54,8 +76,7 @@ Options:
 
 The options end at -- or at the first word that is not one: nsbox run ls -la / works.
 
-Exit status: the command's; 128+N if it died of signal N; 125 if nsbox failed;
-126 if the command could not be executed; 127 if it was not found.`;
+${EXIT_STATUS}`;
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 

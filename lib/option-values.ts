@@ -78,31 +78,67 @@ export function mountSpecs(v: unknown): MountSpec[] {
   return out;
 }
 
+function mode(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0o7777) throw outOfRange(name, 'an integer from 0 to 0o7777', v);
+  return v;
+}
+
+const MOUNT_TYPES = ['bind', 'ro-bind', 'dev-bind', 'tmpfs', 'proc', 'mqueue', 'dir', 'symlink', 'file', 'remount-ro', 'chmod'];
+
 /** One mount, each property read once. */
 function mountSpec(m: unknown, name: string): MountSpec {
   if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
   const spec = m as Record<string, unknown>;
   const type = spec.type;
   const target = insidePath(`${name}.target`, spec.target);
-  if (type === 'bind') {
-    const source = spec.source;
-    if (typeof source !== 'string' || source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', source);
-    checkNoNul(`${name}.source`, source);
-    const readonly = bool(spec, 'readonly', false, `${name}.readonly`);
-    return { type: 'bind', source: path.resolve(source), target, readonly };
-  }
-  if (type === 'tmpfs') {
-    const size = spec.size;
-    if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
-      throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
+  switch (type) {
+    case 'bind':
+    case 'ro-bind':
+    case 'dev-bind': {
+      const source = spec.source;
+      if (typeof source !== 'string' || source.length === 0) throw invalidArgType(`${name}.source`, 'a host path', source);
+      checkNoNul(`${name}.source`, source);
+      const readonly = bool(spec, 'readonly', type === 'ro-bind', `${name}.readonly`);
+      const optional = bool(spec, 'optional', false, `${name}.optional`);
+      return { type, source: path.resolve(source), target, readonly, optional };
     }
-    const mode = spec.mode;
-    if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
-      throw outOfRange(`${name}.mode`, 'an integer from 0 to 0o7777', mode);
+    case 'tmpfs': {
+      const size = spec.size;
+      if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
+        throw outOfRange(`${name}.size`, 'a positive integer number of bytes', size);
+      }
+      return { type, target, size, mode: mode(`${name}.mode`, spec.mode) };
     }
-    return { type: 'tmpfs', target, size, mode };
+    case 'proc':
+    case 'mqueue':
+    case 'remount-ro':
+      return { type, target };
+    case 'dir':
+      return { type, target, mode: mode(`${name}.mode`, spec.mode) };
+    case 'chmod': {
+      const m2 = mode(`${name}.mode`, spec.mode);
+      if (m2 === undefined) throw invalidArgType(`${name}.mode`, 'a mode such as 0o755', undefined);
+      return { type, target, mode: m2 };
+    }
+    case 'symlink': {
+      const linkTo = spec.linkTo;
+      if (typeof linkTo !== 'string' || linkTo.length === 0) throw invalidArgType(`${name}.linkTo`, 'a non-empty string', linkTo);
+      checkNoNul(`${name}.linkTo`, linkTo);
+      return { type, target, linkTo };
+    }
+    case 'file': {
+      const content = spec.content;
+      if (typeof content !== 'string' && !(content instanceof Uint8Array)) throw invalidArgType(`${name}.content`, 'a string or a Uint8Array', content);
+      const copy = typeof content === 'string' ? content : new Uint8Array(content);
+      return { type, target, content: copy, mode: mode(`${name}.mode`, spec.mode), readonly: bool(spec, 'readonly', false, `${name}.readonly`) };
+    }
+    case 'dev':
+    case 'overlay':
+      throw invalidArgValue(`${name}.type`, `'${type}' is not supported yet (see the mounts issue)`);
+    default:
+      throw invalidArgValue(`${name}.type`, `must be one of ${MOUNT_TYPES.join(', ')}`, type);
   }
-  throw invalidArgValue(`${name}.type`, "must be 'bind' or 'tmpfs'", type);
 }
 
 const MAX_MAP_LINES = 340; // the kernel's limit

@@ -20,15 +20,64 @@ export type StdioName = 'pipe' | 'inherit' | 'ignore';
 /** One entry of a per-fd `stdio` array: a name, an fd of this process to pass, or the default. */
 export type StdioEntry = StdioName | number | null | undefined;
 
-/** A host directory or file bound into the rootfs. */
+/**
+ * A host directory or file bound into the sandbox, recursively (bwrap's `--bind`, `--ro-bind`,
+ * `--dev-bind`; `optional` is `--bind-try`). Read-only covers every mount below the source.
+ */
 export interface BindMount {
-  type: 'bind';
+  type: 'bind' | 'ro-bind' | 'dev-bind';
   /** Host path. */
   source: string;
-  /** Absolute path inside the sandbox; it must exist in the rootfs. */
+  /** Absolute path inside the sandbox; made in the rootfs if missing (a file for a file source). */
   target: string;
-  /** Mount it read-only (default false). */
+  /** Mount it read-only (default false; always with `ro-bind`). */
   readonly?: boolean;
+  /** A missing source skips this mount instead of failing (default false). */
+  optional?: boolean;
+}
+
+/** A fresh procfs (`proc`) or POSIX message queue filesystem (`mqueue`) at `target`. */
+export interface KernelFsMount {
+  type: 'proc' | 'mqueue';
+  target: string;
+}
+
+/** A directory made in the sandbox (bwrap's `--dir`), parents included. */
+export interface DirEntry {
+  type: 'dir';
+  target: string;
+  /** Default 0o755. */
+  mode?: number;
+}
+
+/** A symbolic link at `target` pointing to `linkTo` (bwrap's `--symlink`). */
+export interface SymlinkEntry {
+  type: 'symlink';
+  target: string;
+  linkTo: string;
+}
+
+/** A file with this content (bwrap's `--file` and `--ro-bind-data`). */
+export interface FileEntry {
+  type: 'file';
+  target: string;
+  content: string | Uint8Array;
+  /** Default 0o644. */
+  mode?: number;
+  readonly?: boolean;
+}
+
+/** Makes an existing mount read-only, recursively (bwrap's `--remount-ro`). */
+export interface RemountReadonly {
+  type: 'remount-ro';
+  target: string;
+}
+
+/** Changes the mode of a path inside (bwrap's `--chmod`). */
+export interface ChmodEntry {
+  type: 'chmod';
+  target: string;
+  mode: number;
 }
 
 /** A fresh tmpfs inside the sandbox. */
@@ -74,7 +123,7 @@ export interface IdMap {
 }
 
 /** An extra mount made inside the sandbox before the command starts. */
-export type MountSpec = BindMount | TmpfsMount;
+export type MountSpec = BindMount | TmpfsMount | KernelFsMount | DirEntry | SymlinkEntry | FileEntry | RemountReadonly | ChmodEntry;
 
 /** Options of {@link spawnIsolated}. Every option is optional; unknown names are a TypeError. */
 export interface IsolatedOptions {

@@ -107,20 +107,67 @@ function maskSteps(inRoot: boolean): PlanStep[] {
 }
 const MASK_STEPS_IN_ROOT = maskSteps(true).map(constant);
 const MASK_STEPS = maskSteps(false).map(constant);
+const ENSURE_PROC = constant(ensureStep('/proc', '', 'make /proc in the rootfs'));
+const ENSURE_DEV = constant(ensureStep('/dev', '', 'make /dev in the rootfs'));
 const KEYRING_STEP = constant(step('keyring', 'join a session keyring of its own', []));
 const PROC_STEP_IN_ROOT = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', true));
 const PROC_STEP = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', false));
 const PRIVATE_ROOT_STEP = constant(mountStep('', '/', '', MS.rec | MS.private, '', 'make / private (no propagation to the host)', false));
 
-function userMountSteps(spec: MountSpec): PlanStep[] {
-  if (spec.type === 'tmpfs') {
-    const data = [spec.size === undefined ? '' : `size=${spec.size}`, `mode=${(spec.mode ?? 0o755).toString(8)}`].filter(Boolean).join(',');
-    return [mountStep('tmpfs', spec.target, 'tmpfs', MS.nosuid | MS.nodev, data, `mount tmpfs on ${spec.target}`, true)];
+/** Makes `target` in the new root if it is missing (a file when `source` is one), parents included. */
+function ensureStep(target: string, source: string, describe: string, skipIfMissing = 0): PlanStep {
+  return step('ensure', describe, [target, source], {
+    a: 0o755,
+    b: WIRE.inRoot | (skipIfMissing > 0 ? WIRE.optional : 0),
+    flags: skipIfMissing,
+    path: source || target,
+  });
+}
+
+const dirname = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+
+/** The steps of one `mounts` entry, each named `mounts[i]: ...` in errors. */
+function userMountSteps(spec: MountSpec, i: number): PlanStep[] {
+  const at = `mounts[${i}]`;
+  const target = spec.target;
+  switch (spec.type) {
+    case 'tmpfs': {
+      const data = [spec.size === undefined ? '' : `size=${spec.size}`, `mode=${(spec.mode ?? 0o755).toString(8)}`].filter(Boolean).join(',');
+      const words = `${at}: tmpfs on ${target}`;
+      return [ensureStep(target, '', words), mountStep('tmpfs', target, 'tmpfs', MS.nosuid | MS.nodev, data, words, true)];
+    }
+    case 'proc':
+    case 'mqueue': {
+      const words = `${at}: ${spec.type} on ${target}`;
+      return [ensureStep(target, '', words), mountStep(spec.type, target, spec.type, MS.nosuid | MS.nodev | MS.noexec, '', words, true)];
+    }
+    case 'dir': {
+      const words = `${at}: dir ${target}`;
+      return [ensureStep(target, '', words), step('chmod', words, [target], { a: spec.mode ?? 0o755, b: WIRE.inRoot, path: target })];
+    }
+    case 'symlink': {
+      const words = `${at}: symlink ${target} -> ${spec.linkTo}`;
+      return [ensureStep(dirname(target), '', words), step('symlink', words, [spec.linkTo, target], { b: WIRE.inRoot, path: target })];
+    }
+    case 'file': {
+      const words = `${at}: file ${target}`;
+      const content = typeof spec.content === 'string' ? Buffer.from(spec.content, 'utf8') : spec.content;
+      const steps = [ensureStep(dirname(target), '', words), step('writeFile', words, [target, content], { a: spec.mode ?? 0o644, flags: content.length, b: WIRE.inRoot, path: target })];
+      if (spec.readonly) steps.push(step('mask', `${at}: make ${target} read-only`, [target], { a: 1, b: WIRE.inRoot, path: target }));
+      return steps;
+    }
+    case 'remount-ro':
+      return [readonlyStep(target, `${at}: remount ${target} read-only`)];
+    case 'chmod':
+      return [step('chmod', `${at}: chmod ${spec.mode.toString(8)} ${target}`, [target], { a: spec.mode, b: WIRE.inRoot, path: target })];
+    default: {
+      // bind, ro-bind, dev-bind: recursive; read-only for the whole subtree, which came along.
+      const words = `${at}: ${spec.type} ${spec.source} on ${target}`;
+      const steps = [mountStep(spec.source, target, '', MS.bind | MS.rec, '', words, true)];
+      if (spec.readonly) steps.push(readonlyStep(target, `${at}: make ${target} read-only`));
+      return [ensureStep(target, spec.source, words, spec.optional ? steps.length : 0), ...steps];
+    }
   }
-  const steps = [mountStep(spec.source, spec.target, '', MS.bind | MS.rec, '', `bind ${spec.source} on ${spec.target}`, true)];
-  // The whole subtree: the mounts below the source came along with the recursive bind.
-  if (spec.readonly) steps.push(readonlyStep(spec.target, `make ${spec.target} read-only`));
-  return steps;
 }
 
 /** Read-only for the mount at `target` and every mount below it, its locked flags kept. */
@@ -133,12 +180,15 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
     step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
     step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
   ];
+  // An empty rootfs gets its /proc and /dev, before it may turn read-only.
+  if (o.proc) steps.push(ENSURE_PROC);
+  if (o.dev) steps.push(ENSURE_DEV);
   // Before anything is mounted on it: the mounts made after keep their own flags.
   if (o.readonlyRoot) steps.push(readonlyStep('/', `make rootfs ${rootfs} read-only`));
   if (o.proc) steps.push(PROC_STEP_IN_ROOT);
   if (o.maskProc) steps.push(...MASK_STEPS_IN_ROOT);
   if (o.dev) steps.push(...DEV_STEPS);
-  for (const spec of o.mounts) steps.push(...userMountSteps(spec));
+  for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i));
   steps.push(step('pivotRoot', `pivot_root into ${rootfs}`, [], { path: rootfs }));
   return steps;
 }
@@ -165,7 +215,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
       if (o.readonlyRoot) steps.push(readonlyStep('/', "make the host's root read-only in the sandbox"));
       if (o.proc) steps.push(PROC_STEP);
       if (o.maskProc) steps.push(...MASK_STEPS);
-      for (const spec of o.mounts) steps.push(...userMountSteps(spec));
+      for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i));
     }
   }
   if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));

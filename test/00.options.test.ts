@@ -17,7 +17,7 @@ function plan(options: object, command = '/bin/true', args: string[] = []) {
 }
 
 /** The steps of a plan but the hardening ones (masked /proc, keyring, capabilities), tested apart. */
-const HARDENING = new Set(['mask', 'keyring', 'caps', 'seccomp']);
+const HARDENING = new Set(['mask', 'keyring', 'caps', 'seccomp', 'ensure']);
 function setup(p: { steps: { op: string; describe: string }[] }): { op: string; describe: string }[] {
   return p.steps.filter((s) => !HARDENING.has(s.op));
 }
@@ -150,7 +150,7 @@ describe('plan building', () => {
 
   it('read-only binds are a bind plus a recursive read-only step', () => {
     const p = plan({ rootfs: '/r', dev: false, mounts: [{ type: 'bind', source: '/etc', target: '/etc', readonly: true }] });
-    const readonly = p.steps.find((s) => s.describe === 'make /etc read-only');
+    const readonly = p.steps.find((s) => s.describe === 'mounts[0]: make /etc read-only');
     expect(readonly).toMatchObject({ op: 'readonly', strings: ['/etc'], b: WIRE.inRoot });
   });
 
@@ -209,7 +209,7 @@ describe('dryRun', () => {
     expect(p.noNewPrivileges).toBe(true);
     expect(p.env).toEqual(expect.arrayContaining([expect.stringMatching(/^PATH=/), 'HOME=/tmp']));
     const steps = p.steps.map((s) => s.step);
-    expect(steps).toEqual(expect.arrayContaining(['make / private (no propagation to the host)', 'mount tmpfs on /tmp', 'bring up lo', 'install the seccomp filter', 'execute sh']));
+    expect(steps).toEqual(expect.arrayContaining(['make / private (no propagation to the host)', 'mounts[0]: tmpfs on /tmp', 'bring up lo', 'install the seccomp filter', 'execute sh']));
     expect(steps.indexOf('install the seccomp filter')).toBe(steps.length - 2);
     expect(p.seccomp?.rules.length).toBeGreaterThan(5);
     if (process.geteuid?.() === 0) expect(p.userns).toEqual({ writer: 'parent', uidMap: '0 65534 1\n', gidMap: '0 65534 1\n' });

@@ -62,11 +62,13 @@ describeAsRoot('errors', () => {
 
   it('a failing mount names itself: mount proc on /proc', async () => {
     const noProc = buildRootfs(['true']);
+    // A missing /proc is made now; a file where the directory should be is not replaced.
     fs.rmdirSync(path.join(noProc.dir, 'proc'));
+    fs.writeFileSync(path.join(noProc.dir, 'proc'), '');
     try {
       const { err } = await failure('/bin/true', [], { rootfs: noProc.dir });
-      expect(err).toMatchObject({ code: 'ENOENT', step: 'mount proc on /proc', path: '/proc', syscall: 'openat2' });
-      expect(err.message).toMatch(/^mount proc on \/proc: ENOENT/);
+      expect(err).toMatchObject({ code: 'ENOTDIR', step: 'mount proc on /proc', path: '/proc', syscall: 'mount' });
+      expect(err.message).toMatch(/^mount proc on \/proc: ENOTDIR/);
     } finally {
       noProc.remove();
     }

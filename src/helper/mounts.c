@@ -45,6 +45,14 @@ static void fd_path(char *buf, int fd) {
   buf[sizeof prefix - 1 + n] = '\0';
 }
 
+/* stat by syscall number: glibc's headers name it differently by build flags. */
+static int stat_path(int dirfd, const char *path, struct stat *st, int flags) {
+  return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
+}
+
+static int open_parent(const struct step *step, const char *path, char *copy, size_t size, const char **name,
+                       struct failure *f);
+
 int mounts_mount(const struct step *step, struct failure *f) {
   forget_parent();
   const char *source = step->str[0][0] ? step->str[0] : NULL;
@@ -85,7 +93,7 @@ int mounts_mask(const struct step *step, struct failure *f) {
   struct stat st;
   /* newfstatat by number: glibc's headers name fstat differently by build flags (node-gyp's
    * _FILE_OFFSET_BITS=64 makes it fstat64), and our runtime has one syscall() for all. */
-  int rc = syscall(SYS_newfstatat, target, "", &st, AT_EMPTY_PATH) < 0 ? fail(f, "fstat") : 0;
+  int rc = stat_path(target, "", &st, AT_EMPTY_PATH) < 0 ? fail(f, "fstat") : 0;
   if (rc == 0 && step->a == 1) {
     /* A bind onto itself makes it a mount of its own, which can then be made read-only. */
     rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ? fail(f, "mount") : 0;
@@ -102,6 +110,95 @@ int mounts_mask(const struct step *step, struct failure *f) {
     rc = mount("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? fail(f, "mount") : 0;
   }
   close(target);
+  return rc;
+}
+
+/* Creates `path` (absolute, in the root) and its missing parents; `file`: the last one is a file. */
+static int make_in_root(const char *path, mode_t mode, int file, struct failure *f) {
+  char prefix[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof prefix) {
+    errno = ENAMETOOLONG;
+    return fail(f, "mkdirat");
+  }
+  for (size_t end = 1; end <= len; end++) {
+    if (end < len && path[end] != '/') continue;
+    memcpy(prefix, path, end);
+    prefix[end] = '\0';
+    int last = end == len;
+    int fd = nsbox_open_in_root(root_fd, prefix, O_PATH);
+    if (fd >= 0) {
+      close(fd);
+      continue;
+    }
+    if (errno != ENOENT) return fail(f, "openat2");
+    /* The parent exists by now (made by the round before); the entry is created in it. */
+    char *slash = strrchr(prefix, '/');
+    *slash = '\0';
+    int parent = nsbox_open_in_root(root_fd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY);
+    if (parent < 0) return fail(f, "openat2");
+    int rc;
+    if (last && file) {
+      int made = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      rc = made < 0 && errno != EEXIST ? fail(f, "openat") : 0;
+      if (made >= 0) close(made);
+    } else {
+      rc = mkdirat(parent, slash + 1, mode) < 0 && errno != EEXIST ? fail(f, "mkdirat") : 0;
+    }
+    close(parent);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+int mounts_ensure(const struct step *step, struct failure *f) {
+  forget_parent();
+  const char *source = step->str[1];
+  int file = 0;
+  if (source[0]) {
+    struct stat st;
+    if (stat_path(AT_FDCWD, source, &st, 0) < 0) {
+      if (errno == ENOENT && (step->b & NSBOX_OPTIONAL)) return MOUNTS_SKIP;
+      return fail(f, "stat");
+    }
+    file = !S_ISDIR(st.st_mode);
+  }
+  if (!in_root(step)) return 0;
+  return make_in_root(step->str[0], (mode_t)step->a, file, f);
+}
+
+int mounts_write_file(const struct step *step, struct failure *f) {
+  char copy[PATH_MAX];
+  const char *name;
+  int dir = open_parent(step, step->str[0], copy, sizeof copy, &name, f);
+  if (dir < 0) return -1;
+  int fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, (mode_t)step->a);
+  if (fd < 0) return fail(f, "openat");
+  const char *at = step->str[1];
+  size_t left = (size_t)step->flags;
+  while (left > 0) {
+    ssize_t n = write(fd, at, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return fail(f, "write");
+    }
+    at += n;
+    left -= (size_t)n;
+  }
+  close(fd);
+  return 0;
+}
+
+int mounts_chmod(const struct step *step, struct failure *f) {
+  forget_parent();
+  int fd = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
+  if (fd < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  char path[32];
+  fd_path(path, fd);
+  /* Through /proc/self/fd: an O_PATH fd cannot be fchmod()ed, and the path is the one resolved in the root. */
+  int rc = chmod(path, (mode_t)step->a) < 0 ? fail(f, "chmod") : 0;
+  close(fd);
   return rc;
 }
 

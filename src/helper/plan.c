@@ -82,6 +82,9 @@ static int step_valid(const struct nsbox_step_header *h, int last, uint32_t opti
     case NSBOX_OP_SYMLINK:
     case NSBOX_OP_DEVICE: return h->nstr == 2;
     case NSBOX_OP_RLIMIT: return h->nstr == 2 && h->a < 16; /* a: RLIMIT_CPU .. RLIMIT_RTTIME */
+    case NSBOX_OP_ENSURE: return h->nstr == 2 && h->a <= 07777 && h->flags < 16;
+    case NSBOX_OP_WRITE_FILE: return h->nstr == 2 && h->a <= 07777;
+    case NSBOX_OP_CHMOD: return h->nstr == 1 && h->a <= 07777;
     case NSBOX_OP_IFACE_UP: return h->nstr == 2 && h->a <= 32; /* a: the prefix length */
     case NSBOX_OP_MOUNT: return h->nstr == 4;
     case NSBOX_OP_EXEC:
@@ -112,7 +115,10 @@ static int parse_step(struct cursor *c, int last, uint32_t options, struct step 
     if (s[slen] != '\0') return EINVAL;
     /* The length must be the C string's: a NUL inside would cut the string the helper uses. A
      * seccomp program is bytes, used with the length its step gives, which must be this one. */
-    if (header.op == NSBOX_OP_SECCOMP ? slen != header.a : strlen(s) != slen) return EINVAL;
+    if (header.op == NSBOX_OP_SECCOMP ? slen != header.a
+        : header.op == NSBOX_OP_WRITE_FILE && i == 1 ? slen != header.flags
+        : strlen(s) != slen)
+      return EINVAL;
     step->str[i] = s;
   }
   return 0;

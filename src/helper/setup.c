@@ -27,6 +27,9 @@ static int run_step(const struct step *step, int index, struct failure *f) {
     case NSBOX_OP_SECCOMP: return security_record_seccomp(step, index);
     case NSBOX_OP_KEYRING: return security_join_keyring(f);
     case NSBOX_OP_RLIMIT: return limits_record_rlimit(step, index, f);
+    case NSBOX_OP_ENSURE: return mounts_ensure(step, f);
+    case NSBOX_OP_WRITE_FILE: return mounts_write_file(step, f);
+    case NSBOX_OP_CHMOD: return mounts_chmod(step, f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
     case NSBOX_OP_SETHOSTNAME:
       return sethostname(step->str[0], strlen(step->str[0])) < 0 ? fail(f, "sethostname") : 0;
@@ -58,7 +61,10 @@ int setup_run(const struct plan *plan, int trace, struct failure *f) {
   int failed = -1;
   for (uint32_t i = 0; i + 1 < plan->nsteps && failed < 0; i++) {
     long start = trace ? setup_clock_us() : 0;
-    if (run_step(&plan->steps[i], (int)i, f) < 0) failed = (int)i;
+    int rc = run_step(&plan->steps[i], (int)i, f);
+    if (rc < 0) failed = (int)i;
+    /* An optional bind whose source is missing: its steps are skipped (bwrap's --bind-try). */
+    if (rc == MOUNTS_SKIP) i += (uint32_t)plan->steps[i].flags;
     if (trace) report_trace((int)i, (int)(setup_clock_us() - start));
   }
   umask(umask_before);

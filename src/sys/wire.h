@@ -94,9 +94,15 @@ enum nsbox_op {
   NSBOX_OP_MASK = 20,       /* path; b = NSBOX_IN_ROOT; a = 0: masked (empty, read-only), 1: read-only. Missing: skipped */
   NSBOX_OP_KEYRING = 21,    /* no strings: a session keyring of its own for the init and the command */
   NSBOX_OP_RLIMIT = 22,     /* soft, hard (decimal or "unlimited"); a = the resource. For the command */
+  NSBOX_OP_ENSURE = 23,     /* target, source ("" or a host path); a = mode of created dirs; b = NSBOX_IN_ROOT |
+                               NSBOX_OPTIONAL; flags = steps to skip when an optional source is missing.
+                               Creates the target in the new root (a file for a file source), parents included */
+  NSBOX_OP_WRITE_FILE = 24, /* target, content (may hold NULs); a = mode; flags = content length; b = NSBOX_IN_ROOT */
+  NSBOX_OP_CHMOD = 25,      /* path; a = mode; b = NSBOX_IN_ROOT */
 };
 
 #define NSBOX_IN_ROOT 0x1u
+#define NSBOX_OPTIONAL 0x2u
 
 struct nsbox_step_header {
   uint32_t op;

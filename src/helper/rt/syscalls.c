@@ -161,3 +161,4 @@ ssize_t pread(int fd, void *buf, size_t n, off_t offset) { return SYS6(SYS_pread
 ssize_t readlink(const char *path, char *buf, size_t n) { return SYS6(SYS_readlinkat, AT_FDCWD, path, buf, n, 0, 0); }
 int statfs(const char *path, struct statfs *buf) { return (int)SYS3(SYS_statfs, path, buf, 0); }
 int getrusage(__rusage_who_t who, struct rusage *usage) { return (int)SYS3(SYS_getrusage, who, usage, 0); }
+int chmod(const char *path, mode_t mode) { return (int)SYS3(SYS_fchmodat, AT_FDCWD, path, mode); }

@@ -1,0 +1,84 @@
+/**
+ * The typed mount list: each type against the real kernel, in an empty rootfs (targets and their
+ * parents are made inside it), the failures named by index, type and target (a missing source's
+ * `path` is the source), and symlinks resolved inside the root: nothing outside it is ever created.
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { spawnIsolated } from '../lib';
+import { resolveOptions } from '../lib/options';
+import { describeAsRoot } from './helpers/privilege';
+import { run } from './helpers/run';
+
+describe('mounts: validation', () => {
+  it.each([
+    ['an unknown type', { type: 'nfs', target: '/x' }, TypeError],
+    ['overlay (not yet)', { type: 'overlay', target: '/x', lower: ['/a'] }, TypeError],
+    ['a relative target', { type: 'dir', target: 'x' }, TypeError],
+    ['a symlink without linkTo', { type: 'symlink', target: '/x' }, TypeError],
+    ['a file without content', { type: 'file', target: '/x' }, TypeError],
+    ['a chmod without mode', { type: 'chmod', target: '/x' }, TypeError],
+    ['a mode past 0o7777', { type: 'dir', target: '/x', mode: 0o17777 }, RangeError],
+  ])('refuses %s', (_what, spec, type) => {
+    expect(() => resolveOptions('true', [], { rootfs: '/r', mounts: [spec] } as never)).toThrow(type);
+  });
+});
+
+describeAsRoot('mounts, in an empty rootfs', () => {
+  let root: string;
+  let outside: string;
+  const system = [
+    { type: 'ro-bind', source: '/usr', target: '/usr' },
+    { type: 'symlink', target: '/bin', linkTo: 'usr/bin' },
+    ...['/lib', '/lib64'].filter((d) => fs.existsSync(d)).map((d) => ({ type: 'ro-bind', source: d, target: d })),
+  ] as const;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-empty-'));
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-outside-'));
+    fs.chmodSync(root, 0o755);
+  });
+  afterEach(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('makes what is missing: /proc, /dev, targets and their parents; file, dir, symlink, tmpfs, mqueue, chmod, remount-ro', async () => {
+    const r = await run('/bin/sh', ['-c', 'cat /etc/motd; stat -c "%a %F" /data/a/b /etc/motd; readlink /bin; touch /tmp/w && echo tmp rw; touch /usr/x 2>&1 | grep -o "Read-only"; grep -c mqueue /proc/self/mounts; ls -d /proc/1 /dev/null'], {
+      rootfs: root,
+      mounts: [
+        ...system,
+        { type: 'file', target: '/etc/motd', content: 'hello\n', mode: 0o640 },
+        { type: 'dir', target: '/data/a/b', mode: 0o700 },
+        { type: 'tmpfs', target: '/tmp' },
+        { type: 'mqueue', target: '/dev/mqueue' },
+        { type: 'chmod', target: '/etc/motd', mode: 0o600 },
+        { type: 'remount-ro', target: '/usr' },
+      ],
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hello\n700 directory\n600 regular file\nusr/bin\ntmp rw\nRead-only\n1\n/dev/null\n/proc/1\n');
+  });
+
+  it('an optional bind of a missing source is skipped; a required one fails naming its index, type, target, and the source as path', async () => {
+    const skipped = await run('/bin/sh', ['-c', 'ls /opt 2>&1 | grep -c "No such"'], { rootfs: root, mounts: [...system, { type: 'bind', source: '/nonexistent', target: '/opt', optional: true }] });
+    expect(skipped.stdout).toBe('1\n');
+    const child = spawnIsolated('/bin/true', [], { rootfs: root, mounts: [...system, { type: 'bind', source: '/nonexistent', target: '/opt' }] });
+    const n = system.length;
+    await expect(child.exited).rejects.toMatchObject({ code: 'ENOENT', path: '/nonexistent', step: `mounts[${n}]: bind /nonexistent on /opt`, stepIndex: expect.any(Number) });
+  });
+
+  it('a target reached through a symlink pointing out of the root is made inside the root, never outside', async () => {
+    fs.symlinkSync(outside, path.join(root, 'evil')); // an absolute link: a path inside the new root
+    // Where it points does not exist inside the root: refused, and nothing made anywhere.
+    const dangling = spawnIsolated('/bin/true', [], { rootfs: root, mounts: [...system, { type: 'dir', target: '/evil/made' }] });
+    await expect(dangling.exited).rejects.toMatchObject({ code: 'ENOENT', step: `mounts[${system.length}]: dir /evil/made` });
+    expect(fs.readdirSync(outside)).toEqual([]);
+    // Where it points exists inside the root: the target is made there.
+    fs.mkdirSync(path.join(root, outside), { recursive: true });
+    const r = await run('/bin/sh', ['-c', 'ls -d /evil/made'], { rootfs: root, mounts: [...system, { type: 'dir', target: '/evil/made' }, { type: 'tmpfs', target: '/evil/made' }] });
+    expect(r.stdout).toBe('/evil/made\n');
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.existsSync(path.join(root, outside, 'made'))).toBe(true);
+  });
+});
