@@ -2,8 +2,8 @@
 /**
  * The `nsbox` command: `nsbox run [options] -- CMD [ARGS...]`, a scripted `unshare --fork --pid
  * --mount-proc [--root]` built on spawnIsolated. Its exit code is the command's, or 128 + n when
- * the command died of signal n; its own failures exit 125 (126/127 when the command cannot be
- * executed / is not found, as in shells).
+ * the command died of signal n; bad usage exits 2, its own failures 125 (126/127 when the command
+ * cannot be executed / is not found, as in shells). The table is in EXIT_STATUS and the README.
  * @module
  */
 import fs from 'fs';
@@ -228,7 +228,16 @@ function splitInline(flag: string): [string, string | undefined] {
   return at < 0 ? [flag, undefined] : [flag.slice(0, at), flag.slice(at + 1)];
 }
 
-function parseRun(argv: string[]): { command: string; args: string[]; options: IsolatedOptions } {
+/** A parsed `nsbox run`: the command, its options, and which flag set which option. */
+interface ParsedRun {
+  command: string;
+  args: string[];
+  options: IsolatedOptions;
+  /** Option path (`nice`, `mounts[1]`, `seccomp`) -> the flag that set it, as typed (`--ro-bind a:/b`). */
+  flags: Map<string, string>;
+}
+
+function parseRun(argv: string[]): ParsedRun {
   const { options: tokens, command: words } = splitRun(argv);
   const { values } = parseArgs({ args: tokens, allowPositionals: false, strict: true, options: RUN_OPTIONS });
   if (values.version) {
@@ -236,22 +245,26 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
     process.exit(0);
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${RUN_USAGE}\n`);
     process.exit(0);
   }
   const [command, ...args] = words;
-  if (!command) fail(`no command given\n\n${USAGE}`, 2);
-  const mounts: MountSpec[] = [
-    ...(values.bind ?? []).map((v): MountSpec => {
-      const [source, target] = splitMount(v, '--bind');
-      return { type: 'bind', source, target };
-    }),
-    ...(values['ro-bind'] ?? []).map((v): MountSpec => {
-      const [source, target] = splitMount(v, '--ro-bind');
-      return { type: 'bind', source, target, readonly: true };
-    }),
-    ...(values.tmpfs ?? []).map((target): MountSpec => ({ type: 'tmpfs', target })),
-  ];
+  if (!command) fail('no command given (nsbox run --help)', 2);
+  const flags = new Map<string, string>();
+  const mounts: MountSpec[] = [];
+  const mount = (flag: string, spec: MountSpec, value: string): void => {
+    flags.set(`mounts[${mounts.length}]`, `${flag} ${value}`);
+    mounts.push(spec);
+  };
+  for (const v of values.bind ?? []) {
+    const [source, target] = splitMount(v, '--bind');
+    mount('--bind', { type: 'bind', source, target }, v);
+  }
+  for (const v of values['ro-bind'] ?? []) {
+    const [source, target] = splitMount(v, '--ro-bind');
+    mount('--ro-bind', { type: 'bind', source, target, readonly: true }, v);
+  }
+  for (const target of values.tmpfs ?? []) mount('--tmpfs', { type: 'tmpfs', target }, target);
   // An interactive shell needs the terminal, as its foreground group; otherwise detach from it
   // (CVE-2017-5226).
   // tty.isatty, not process.stdin.isTTY: touching process.stdin would make the shared terminal
@@ -263,38 +276,78 @@ function parseRun(argv: string[]): { command: string; args: string[]; options: I
     newSession: !interactive,
     foreground: interactive,
   };
-  if (values.rootfs !== undefined) options.rootfs = values.rootfs;
-  if (values['readonly-root']) options.readonlyRoot = true;
-  if (values['no-new-privs']) options.noNewPrivileges = true;
-  if (values['allow-new-privs']) options.noNewPrivileges = false;
-  if (values.untrusted) options.preset = 'untrusted';
-  if (values['cap-add'] || values['cap-drop']) options.capabilities = capabilitiesFrom(values['cap-add'] ?? [], values['cap-drop'] ?? [], values.untrusted === true);
-  if (values['no-seccomp']) options.seccomp = false;
-  if (values.seccomp !== undefined) options.seccomp = seccompFile(values.seccomp);
+  const set = <K extends keyof IsolatedOptions>(key: K, value: IsolatedOptions[K], flag: string): void => {
+    options[key] = value;
+    flags.set(key, flag);
+  };
+  if (values['no-init']) flags.set('init', '--no-init');
+  if (values['new-session']) flags.set('newSession', '--new-session');
+  if (values.rootfs !== undefined) set('rootfs', values.rootfs, '--rootfs');
+  if (values['readonly-root']) set('readonlyRoot', true, '--readonly-root');
+  if (values['no-new-privs']) set('noNewPrivileges', true, '--no-new-privs');
+  if (values['allow-new-privs']) set('noNewPrivileges', false, '--allow-new-privs');
+  if (values.untrusted) set('preset', 'untrusted', '--untrusted');
+  if (values['cap-add'] || values['cap-drop']) {
+    const flag = values['cap-add'] && values['cap-drop'] ? '--cap-add/--cap-drop' : values['cap-add'] ? '--cap-add' : '--cap-drop';
+    set('capabilities', capabilitiesFrom(values['cap-add'] ?? [], values['cap-drop'] ?? [], values.untrusted === true), flag);
+  }
+  if (values['no-seccomp']) set('seccomp', false, '--no-seccomp');
+  if (values.seccomp !== undefined) set('seccomp', seccompFile(values.seccomp), `--seccomp ${values.seccomp}`);
   if (values.nice !== undefined) {
     if (!/^-?\d+$/.test(values.nice)) fail(`--nice takes an integer, got '${values.nice}'`, 2);
-    options.nice = Number(values.nice);
+    set('nice', Number(values.nice), '--nice');
   }
-  if (values.hostname !== undefined) options.hostname = values.hostname;
-  if (values.ipc) options.ipc = true;
-  if (values.net) options.net = true;
-  if (values.cgroup) options.cgroup = true;
+  if (values.hostname !== undefined) set('hostname', values.hostname, '--hostname');
+  if (values.ipc) set('ipc', true, '--ipc');
+  if (values.net) set('net', true, '--net');
+  if (values.cgroup) set('cgroup', true, '--cgroup');
   // Without root, namespaces need a user namespace: take one rather than fail with EPERM.
-  if (values.user || process.geteuid?.() !== 0) options.user = true;
-  if (values.all) options.namespaces = 'all';
-  if (values.cwd !== undefined) options.cwd = values.cwd;
-  if (values['no-proc']) options.proc = false;
-  if (values['no-dev']) options.dev = false;
+  if (values.user) set('user', true, '--user');
+  else if (process.geteuid?.() !== 0) options.user = true;
+  if (values.all) set('namespaces', 'all', '--all');
+  if (values.cwd !== undefined) set('cwd', values.cwd, '--cwd');
+  if (values['no-proc']) set('proc', false, '--no-proc');
+  if (values['no-dev']) set('dev', false, '--no-dev');
   if (mounts.length > 0) options.mounts = mounts;
-  return { command, args, options };
+  return { command, args, options, flags };
+}
+
+/**
+ * An error of spawnIsolated in the words of the command line: the option it names becomes the
+ * flag that set it (`The value of "nice" is out of range...` -> `--nice must be an integer from
+ * -20 to 19, got 99`; `mounts[0]: bind ...` -> `--ro-bind a:/b: bind ...`). It reads the shapes
+ * lib/errors.ts words (invalidArgType, invalidArgValue: `The "NAME" option ...`; outOfRange: `The
+ * value of "NAME" is out of range. It must be ...`) and plan.ts's `mounts[i]:` steps; test 90
+ * holds each shape. `undefined` for an option no flag set (the CLI's own, such as stdio): then
+ * nsbox is at fault, not the usage.
+ */
+function inFlagTerms(message: string, flags: ReadonlyMap<string, string>): string | undefined {
+  const step = /^mounts\[(\d+)\]/.exec(message);
+  if (step) {
+    const flag = flags.get(step[0]);
+    return flag === undefined ? undefined : flag + message.slice(step[0].length);
+  }
+  const shape = /^The value of "([^"]+)" is out of range\. It must be (.*?)\. Received (.*)$/s.exec(message) ?? /^The "([^"]+)" option (.*?)\.?(?: Received (.*))?$/s.exec(message);
+  if (!shape) return message;
+  const [, name = '', rest = '', received] = shape;
+  const words = shape[0].startsWith('The value') ? `must be ${rest}` : rest;
+  const got = received === undefined ? '' : `, got ${/^type \w+ \((.*)\)$/s.exec(received)?.[1] ?? received}`;
+  // The longest option path that set NAME or a part of it: `mounts[0]` for `mounts[0].target`.
+  const key = [...flags.keys()].filter((k) => name === k || name.startsWith(`${k}.`) || name.startsWith(`${k}[`)).sort((a, b) => b.length - a.length)[0];
+  if (key === undefined) return undefined;
+  const flag = flags.get(key)!;
+  if (key === name) return `${flag} ${words}${got}`;
+  const part = name.slice(key.length).replace(/^\./, '');
+  const field = key.startsWith('mounts[') ? ({ source: 'SRC', target: 'DST' } as Record<string, string>)[part] ?? part : part;
+  return `${flag}: ${field} ${words}${got}`;
 }
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ParsedRun;
   try {
     parsed = parseRun(argv);
   } catch (e) {
-    return fail(`${(e as Error).message}\n\n${USAGE}`, 2);
+    return fail(`${(e as Error).message} (nsbox run --help)`, 2);
   }
   // Handlers first: the sandbox runs as soon as it is cloned, and a signal meant for it may come
   // before spawnIsolated has returned (it did, under load); such a signal is passed on right after.
@@ -308,10 +361,13 @@ async function run(argv: string[]): Promise<number> {
   try {
     child = spawnIsolated(parsed.command, parsed.args, parsed.options);
   } catch (e) {
+    const err = e as NsboxError;
     // The addon would not load: nsbox failed, not the usage.
-    if ((e as NsboxError).code === 'ERR_NSBOX_ADDON') return fail((e as Error).message, 125);
-    // Options that parse but spawnIsolated refuses (--nice 99): bad usage, like the others.
-    return fail((e as Error).message, 2);
+    if (err.code === 'ERR_NSBOX_ADDON') return fail(err.message, 125);
+    // Options that parse but spawnIsolated refuses (--nice 99): bad usage, like the others,
+    // in the flags' words. One no flag set is nsbox's own fault.
+    const words = inFlagTerms(err.message, parsed.flags);
+    return words === undefined ? fail(err.message, 125) : fail(words, 2);
   }
   for (const signal of early) child.kill(signal);
   try {
@@ -319,7 +375,7 @@ async function run(argv: string[]): Promise<number> {
     return code ?? 128 + (signal ? os.constants.signals[signal] : 0);
   } catch (e) {
     const err = e as NsboxError;
-    return fail(err.message, exitStatusFor(err));
+    return fail(inFlagTerms(err.message, parsed.flags) ?? err.message, exitStatusFor(err));
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
   }
@@ -330,17 +386,25 @@ function exitStatusFor(err: NsboxError): number {
   return 125;
 }
 
+const COMMANDS: Record<string, string> = { run: RUN_USAGE };
+
 function main(argv: string[]): void {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help') {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(sub === undefined ? 2 : 0);
+  if (sub === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
+  if (sub === '-h' || sub === '--help' || sub === 'help') {
+    const topic = sub === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && COMMANDS[topic] === undefined) fail(`no help for '${topic}': the commands are ${Object.keys(COMMANDS).join(', ')}`, 2);
+    process.stdout.write(`${topic === undefined ? USAGE : COMMANDS[topic]}\n`);
+    process.exit(0);
   }
   if (sub === '--version' || sub === '-V') {
     process.stdout.write(`${version()}\n`);
     process.exit(0);
   }
-  if (sub !== 'run') fail(`unknown command '${sub}'\n\n${USAGE}`, 2);
+  if (sub !== 'run') fail(`unknown command '${sub}' (nsbox --help lists them)`, 2);
   run(rest).then(
     (code) => process.exit(code),
     (e: unknown) => fail(String(e)),

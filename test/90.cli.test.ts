@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'child_process';
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 import { describeAsRoot } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
@@ -27,6 +28,57 @@ describe('nsbox CLI usage', () => {
     expect((await cli(['run', '--bogus', '--', 'true'])).code).toBe(2);
     expect((await cli(['run'])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);
+  });
+
+  it('--help for nsbox and for each command, on stdout with exit 0; nsbox alone is usage on stderr, exit 2', async () => {
+    const top = await cli(['--help']);
+    expect(top).toMatchObject({ code: 0, stderr: '' });
+    expect(top.stdout).toMatch(/^Usage: nsbox COMMAND/);
+    expect(top.stdout).toMatch(/\n  run \[options\] \[--\] COMMAND/);
+    expect(await cli(['-h'])).toEqual(top);
+    expect(await cli(['help'])).toEqual(top);
+    const run = await cli(['run', '--help']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    for (const flag of ['--rootfs DIR', '--no-init', '--nice N', '--cap-add CAP', '-V, --version']) expect(run.stdout).toContain(flag);
+    expect(await cli(['run', '-h'])).toEqual(run);
+    expect(await cli(['help', 'run'])).toEqual(run);
+    expect(await cli(['run', '--hostname', 'x', '--help'])).toEqual(run);
+    expect(await cli(['help', 'frobnicate'])).toMatchObject({ code: 2, stdout: '' });
+    const alone = await cli([]);
+    expect(alone).toMatchObject({ code: 2, stdout: '' });
+    expect(alone.stderr).toBe(top.stdout);
+  });
+
+  it('both helps give the exit statuses, usage errors (2) included, as the README table has them', async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const table = [...readme.matchAll(/^\| `(\d+(?:\+N)?|N)` \| /gm)].map((m) => m[1]);
+    expect(table).toEqual(['N', '128+N', '2', '125', '126', '127']);
+    for (const args of [['--help'], ['run', '--help']]) {
+      const listed = [...(await cli(args)).stdout.split('Exit status:\n')[1]!.matchAll(/^  (\S+) /gm)].map((m) => m[1]);
+      expect(listed).toEqual(table);
+    }
+  });
+
+  it('usage errors name the flags, never the options of the API, each in one line', async () => {
+    const bad = async (args: string[], stderr: string) => expect(await cli(['run', ...args, '--', 'true'])).toEqual({ code: 2, stdout: '', stderr: `nsbox: ${stderr}\n` });
+    // outOfRange's shape
+    await bad(['--nice', '99'], '--nice must be an integer from -20 to 19, got 99');
+    await bad(['--hostname', 'x'.repeat(65)], `--hostname must be 1 to 64 bytes long, got '${'x'.repeat(40)}...'`);
+    // invalidArgType's shape
+    await bad(['--hostname', ''], "--hostname must be a non-empty string, got ''");
+    await bad(['--ro-bind', '/tmp:/a', '--tmpfs', 'rel'], "--tmpfs rel: DST must be an absolute path, got 'rel'");
+    await bad(['--bind', '/tmp:rel'], "--bind /tmp:rel: DST must be an absolute path, got 'rel'");
+    // invalidArgValue's shape, and a path inside a --seccomp file
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-cli-'));
+    try {
+      const file = path.join(dir, 'bad.json');
+      fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_BOGUS' }));
+      await bad(['--seccomp', file], `--seccomp ${file}: defaultAction must be an OCI seccomp action such as SCMP_ACT_ERRNO (SCMP_ACT_NOTIFY needs a listener nsbox does not offer), got 'SCMP_ACT_BOGUS'`);
+      fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 9, op: 'SCMP_CMP_EQ', value: 1 }] }] }));
+      await bad(['--seccomp', file], `--seccomp ${file}: syscalls[0].args[0].index must be an integer from 0 to 5, got 9`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -69,6 +121,9 @@ describeAsRoot('nsbox run', () => {
     const badRoot = await cli(['run', '--rootfs', '/no/such/rootfs', '--', '/bin/sh']);
     expect(badRoot.code).toBe(125);
     expect(badRoot.stderr).toMatch(/bind rootfs \/no\/such\/rootfs onto itself: ENOENT/);
+    // A failed step of a mount is named by its flag, not by mounts[i].
+    const badBind = await cli(['run', '--ro-bind', '/no/such/source:/tmp', '--', 'true']);
+    expect(badBind).toMatchObject({ code: 125, stderr: 'nsbox: --ro-bind /no/such/source:/tmp: bind /no/such/source on /tmp: ENOENT (no such file or directory)\n' });
   });
 
   it('--rootfs, --hostname and --no-init', async () => {
@@ -94,7 +149,7 @@ describeAsRoot('nsbox run', () => {
     expect(await cli(['run', '--rootfs', rootfs.dir, '--nice', '9', '--', '/bin/ps', '-e', '-o', 'ni='])).toMatchObject({ code: 0, stdout: '  9\n  9\n' });
     const bad = await cli(['run', '--nice', '99', '--', 'true']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/"nice" is out of range/);
+    expect(bad.stderr).toBe('nsbox: --nice must be an integer from -20 to 19, got 99\n');
   });
 
   it('stdin reaches the command', async () => {
