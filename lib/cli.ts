@@ -68,6 +68,8 @@ Options:
   --ro-bind SRC:DST   the same, read-only (repeatable)
   --tmpfs DST         mount a tmpfs on DST inside the rootfs (repeatable)
   --no-init           the command itself is PID 1 (no reaping, default signal handling off)
+  --kill-after SECS   after a signal that asks the sandbox to end (INT, TERM, HUP, QUIT) or a
+                      hang-up of the terminal, SIGKILL it SECS later if it still runs (default 2)
   --no-proc           keep the host's /proc (ps then shows the host's processes)
   --no-dev            no minimal /dev in the rootfs
   --new-session       detach the command from the terminal even when it is interactive
@@ -79,6 +81,22 @@ The options end at -- or at the first word that is not one: nsbox run ls -la / w
 ${EXIT_STATUS}`;
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * The forwarded signals that ask the sandbox to end. A PID 1 ignores each one it has no handler
+ * for (the command with --no-init, or one that traps it), so a SIGKILL follows --kill-after
+ * seconds later: nsbox never outlives the wish to end it.
+ */
+const ENDING: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+
+const DEFAULT_KILL_AFTER_S = 2;
+
+/**
+ * How often a terminal on fd 0-2 is checked for a hang-up. nsbox is told of one by SIGHUP only
+ * when it leads the session or is in the foreground group, and an interactive sandbox takes the
+ * foreground; a hung-up terminal answers every ioctl with EIO, so isatty() turns false.
+ */
+const HANGUP_POLL_MS = 250;
 
 function fail(message: string, code = 125): never {
   process.stderr.write(`nsbox: ${message}\n`);
@@ -150,6 +168,7 @@ const RUN_OPTIONS = {
   'ro-bind': { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   'no-init': { type: 'boolean' },
+  'kill-after': { type: 'string' },
   'no-proc': { type: 'boolean' },
   'no-dev': { type: 'boolean' },
   'new-session': { type: 'boolean' },
@@ -235,6 +254,8 @@ interface ParsedRun {
   options: IsolatedOptions;
   /** Option path (`nice`, `mounts[1]`, `seccomp`) -> the flag that set it, as typed (`--ro-bind a:/b`). */
   flags: Map<string, string>;
+  /** After a signal that asks the sandbox to end, SIGKILL this many ms later (--kill-after). */
+  killAfterMs: number;
 }
 
 function parseRun(argv: string[]): ParsedRun {
@@ -309,7 +330,9 @@ function parseRun(argv: string[]): ParsedRun {
   if (values['no-proc']) set('proc', false, '--no-proc');
   if (values['no-dev']) set('dev', false, '--no-dev');
   if (mounts.length > 0) options.mounts = mounts;
-  return { command, args, options, flags };
+  const killAfter = values['kill-after'] ?? String(DEFAULT_KILL_AFTER_S);
+  if (!/^\d+(\.\d+)?$/.test(killAfter)) fail(`--kill-after takes a number of seconds, got '${killAfter}'`, 2);
+  return { command, args, options, flags, killAfterMs: Math.round(Number(killAfter) * 1000) };
 }
 
 /**
@@ -353,11 +376,24 @@ async function run(argv: string[]): Promise<number> {
   // before spawnIsolated has returned (it did, under load); such a signal is passed on right after.
   let child: IsolatedProcess | undefined;
   const early: NodeJS.Signals[] = [];
+  let killTimer: NodeJS.Timeout | undefined;
   const forward = (signal: NodeJS.Signals): void => {
     if (child) child.kill(signal);
     else early.push(signal);
+    // Counted from the first such signal; later ones are forwarded too, and change nothing.
+    if (ENDING.has(signal)) killTimer ??= setTimeout(() => child?.kill('SIGKILL'), parsed.killAfterMs);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
+  // A terminal that went away (a closed window, a lost ssh connection) is a hang-up.
+  const terminals = [0, 1, 2].filter((fd) => tty.isatty(fd));
+  const hangupWatch =
+    terminals.length === 0
+      ? undefined
+      : setInterval(() => {
+          if (terminals.every((fd) => tty.isatty(fd))) return;
+          clearInterval(hangupWatch);
+          forward('SIGHUP');
+        }, HANGUP_POLL_MS).unref();
   try {
     child = spawnIsolated(parsed.command, parsed.args, parsed.options);
   } catch (e) {
@@ -378,6 +414,8 @@ async function run(argv: string[]): Promise<number> {
     return fail(inFlagTerms(err.message, parsed.flags) ?? err.message, exitStatusFor(err));
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
+    clearInterval(hangupWatch);
+    clearTimeout(killTimer);
   }
 }
 
