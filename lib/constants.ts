@@ -109,7 +109,7 @@ export const WIRE = {
   },
   op: {
     mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12,
-    timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16, readonly: 17, caps: 18, seccomp: 19, mask: 20, keyring: 21, rlimit: 22, ensure: 23, writeFile: 24, chmod: 25,
+    timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16, readonly: 17, caps: 18, seccomp: 19, mask: 20, keyring: 21, rlimit: 22, ensure: 23, writeFile: 24, chmod: 25, identity: 26,
   },
   inRoot: 0x1,
   optional: 0x2,
@@ -119,7 +119,7 @@ export const WIRE = {
     version: 1,
     headerSize: 40,
     strings: 5,
-    options: { dieWithParent: 0x1, inheritEnv: 0x2, mapsByChild: 0x4, mapsByParent: 0x8, joinAsRoot: 0x10, veth: 0x20 },
+    options: { dieWithParent: 0x1, inheritEnv: 0x2, mapsByChild: 0x4, mapsByParent: 0x8, joinAsRoot: 0x10, veth: 0x20, keepCaps: 0x40 },
   },
   start: {
     fds: 1, setgroups: 2, uidMap: 3, gidMap: 4, caps: 5, exec: 6, join: 7, unshare: 8, request: 9, pipes: 10, image: 11, clone: 12, veth: 13,

@@ -12,7 +12,10 @@
 export { spawnIsolated } from './spawn';
 export { IsolatedProcess, type ExitResult, type ExitReason, type LimitHit, type ResourceUsage } from './child';
 export type { ExecOptions } from './exec';
-export type { IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, StdioName, StdioEntry } from './options';
+export type {
+  IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, KernelFsMount, DirEntry, SymlinkEntry, FileEntry,
+  RemountReadonly, ChmodEntry, StdioName, StdioEntry,
+} from './options';
 export { NsboxError, AbortError } from './errors';
 export type { Namespace, MountFlag, UmountFlag } from './constants';
 export { NAMESPACES } from './constants';

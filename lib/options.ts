@@ -282,6 +282,16 @@ export interface IsolatedOptions {
    * @example limits: { memory: 256 << 20, pids: 64, cpu: 0.5 }
    */
   limits?: LimitsOption;
+  /**
+   * The user the command runs as inside (as `child_process`'s `uid`/`gid`, bwrap's `--uid`/`--gid`).
+   * Rootless, the single-id map follows it: `user: true, uid: 1000` maps 1000 inside to you.
+   * A command whose uid is not 0 keeps no capability unless `capabilities` lists it. Default 0.
+   */
+  uid?: number;
+  /** The group inside. Default: `uid`'s number, else 0. */
+  gid?: number;
+  /** Supplementary groups inside (needs maps written by root). Default: none (the setup's). */
+  groups?: readonly number[];
 }
 
 /** A veth request after validation. */
@@ -353,6 +363,8 @@ export interface ResolvedOptions {
   forceKillAfter: number | undefined;
   rlimits: ResolvedRlimit[];
   limits: ResolvedLimits | undefined;
+  /** The user the command runs as inside, when not root. */
+  identity: { uid: number; gid: number; groups: number[] | undefined } | undefined;
 }
 
 
@@ -360,7 +372,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'time', 'namespaces', 'join', 'user', 'uidMap', 'gidMap', 'rootfs', 'readonlyRoot', 'proc', 'dev',
   'mounts', 'hostname', 'domainname', 'init', 'cwd', 'env',
   'argv0', 'stdio', 'dieWithParent', 'newSession', 'foreground', 'nice', 'noNewPrivileges', 'capabilities', 'seccomp', 'nestedNamespaces', 'preset',
-  'trace', 'signal', 'timeout', 'killSignal', 'forceKillAfter', 'rlimits', 'limits',
+  'trace', 'signal', 'timeout', 'killSignal', 'forceKillAfter', 'rlimits', 'limits', 'uid', 'gid', 'groups',
 ]);
 
 
@@ -430,6 +442,17 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   const foreground = bool(o, 'foreground', false);
   if (foreground && newSession) throw invalidArgValue('foreground', 'needs the terminal shared (newSession: false)');
   const capabilities = capabilitySets(o.capabilities);
+  const identity = identityOf(o);
+  // An ordinary user inside gets no supplementary group of the setup's (root's) unless given,
+  // wherever groups can be set at all (not in a user namespace of one's own ids).
+  const ownIdsOnly = user && uidMapRaw === undefined;
+  if (identity && identity.groups === undefined && !ownIdsOnly) identity.groups = [];
+  if (identity?.groups?.length && ownIdsOnly) {
+    throw invalidArgValue('groups', 'needs maps written by a privileged parent (uidMap, gidMap): a user namespace of your own ids cannot set groups');
+  }
+  if (identity && user && uidMapRaw && !uidMapRaw.some((l) => l.inside === 0)) {
+    throw invalidArgValue('uidMap', 'must map 0 inside when uid is given with your own maps (nsbox sets up the sandbox as its root)');
+  }
   const noNewPrivileges = bool(o, 'noNewPrivileges', true);
   const cwd = optionalString(o, 'cwd');
   const argv0 = optionalString(o, 'argv0') ?? command;
@@ -447,8 +470,10 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     helperJoins: [],
     timeOffsets,
     user,
-    uidMap: user ? (uidMapRaw ?? [{ inside: 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
-    gidMap: user ? (gidMapRaw ?? [{ inside: 0, outside: process.getegid?.() ?? 0, count: 1 }]) : [],
+    // Rootless, the single-id map follows the user asked for: uid inside is the caller outside.
+    uidMap: user ? (uidMapRaw ?? [{ inside: identity?.uid ?? 0, outside: process.geteuid?.() ?? 0, count: 1 }]) : [],
+    gidMap: user ? (gidMapRaw ?? [{ inside: identity?.gid ?? 0, outside: process.getegid?.() ?? 0, count: 1 }]) : [],
+    identity,
     rootfs,
     readonlyRoot,
     proc,
@@ -477,6 +502,23 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     rlimits: resolveRlimits(o.rlimits),
     limits: resolveLimits(o.limits),
   };
+}
+
+function id(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xfffffffe) throw outOfRange(name, 'an integer from 0 to 4294967294', v);
+  return v;
+}
+
+/** `uid`, `gid`, `groups`: undefined when none is given. */
+function identityOf(o: Record<string, unknown>): ResolvedOptions['identity'] {
+  const uid = id('uid', o.uid);
+  const gid = id('gid', o.gid);
+  const raw = o.groups;
+  if (raw !== undefined && (!Array.isArray(raw) || raw.length > 64)) throw invalidArgType('groups', 'an array of at most 64 group ids', raw);
+  const groups = raw === undefined ? undefined : (raw as unknown[]).map((g, i) => id(`groups[${i}]`, g) as number);
+  if (uid === undefined && gid === undefined && groups === undefined) return undefined;
+  return { uid: uid ?? 0, gid: gid ?? uid ?? 0, groups };
 }
 
 /** The `forceKillAfter` option: milliseconds, or undefined for `false`. */

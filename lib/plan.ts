@@ -229,6 +229,10 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
   if (o.cwd !== undefined) steps.push(step('chdir', `chdir to ${o.cwd}`, [o.cwd], { path: o.cwd }));
   steps.push(KEYRING_STEP);
   for (const r of o.rlimits) steps.push(step('rlimit', `limit ${r.name} to ${r.soft === r.hard ? r.soft : `${r.soft} (hard ${r.hard})`}`, [r.soft, r.hard], { a: r.resource }));
+  if (o.identity) {
+    const { uid, gid, groups } = o.identity;
+    steps.push(step('identity', `become uid ${uid} gid ${gid}${groups ? ` groups ${groups.join(',') || '(none)'}` : ''}`, [groups?.join(',') ?? ''], { a: uid, flags: gid, b: groups ? 1 : 0 }));
+  }
   // What the command may do, applied in its own process right before exec (seccomp last).
   const { mask, ambient, names } = o.capabilities;
   steps.push(step('caps', `keep capabilities ${names.length === 0 ? '(none)' : names.join(' ')}`, [], { flags: mask[0] + mask[1] * 2 ** 32, a: ambient ? 1 : 0 }));

@@ -93,6 +93,8 @@ function spawnOptions(r: SpawnRequest): number {
   // Entering a user namespace: become its root, as nsenter does (see src/clone_child.cc).
   if (r.joins.some((j) => j.nstype & CLONE_FLAGS.user)) options |= bits.joinAsRoot;
   if (r.veth) options |= bits.veth;
+  // A single-id map that does not make the helper root: it keeps its capabilities ambient.
+  if (r.userns?.writer === 'child' && !/^0 /.test(r.userns.uidMap)) options |= bits.keepCaps;
   return options;
 }
 

@@ -134,6 +134,12 @@ CHILD_CODE int ChildMain(void* raw) {
     if (rc < 0) ChildFail(report, rc, NSBOX_START_UID_MAP, "write");
     rc = ChildWriteFile("/proc/self/gid_map", args->gid_map_data, args->gid_map_len);
     if (rc < 0) ChildFail(report, rc, NSBOX_START_GID_MAP, "write");
+    // The command's uid inside is not 0, and 0 is not mapped: the helper would exec without
+    // capabilities in its own namespace, unless they stay ambient.
+    if (args->options & NSBOX_SPAWN_KEEP_CAPS) {
+      rc = ChildRaiseAmbient(&syscall);
+      if (rc < 0) ChildFail(report, rc, NSBOX_START_CAPS, syscall);
+    }
   }
   for (int i = 0; i < n; i++) {
     long rc = moved[i] < 0 ? rt_syscall3(SYS_close, i, 0, 0) : rt_syscall3(SYS_dup3, moved[i], i, 0);

@@ -6,10 +6,11 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { spawnIsolated } from '../lib';
+import { spawnIsolated, type MountSpec } from '../lib';
 import { resolveOptions } from '../lib/options';
 import { describeAsRoot } from './helpers/privilege';
 import { run } from './helpers/run';
+import { readablePackage, runAsNobody } from './helpers/unprivileged';
 
 describe('mounts: validation', () => {
   it.each([
@@ -28,11 +29,11 @@ describe('mounts: validation', () => {
 describeAsRoot('mounts, in an empty rootfs', () => {
   let root: string;
   let outside: string;
-  const system = [
+  const system: MountSpec[] = [
     { type: 'ro-bind', source: '/usr', target: '/usr' },
     { type: 'symlink', target: '/bin', linkTo: 'usr/bin' },
-    ...['/lib', '/lib64'].filter((d) => fs.existsSync(d)).map((d) => ({ type: 'ro-bind', source: d, target: d })),
-  ] as const;
+    ...['/lib', '/lib64'].filter((d) => fs.existsSync(d)).map((d): MountSpec => ({ type: 'ro-bind', source: d, target: d })),
+  ];
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-empty-'));
     outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-outside-'));
@@ -80,5 +81,38 @@ describeAsRoot('mounts, in an empty rootfs', () => {
     expect(r.stdout).toBe('/evil/made\n');
     expect(fs.readdirSync(outside)).toEqual([]);
     expect(fs.existsSync(path.join(root, outside, 'made'))).toBe(true);
+  });
+});
+
+describeAsRoot('uid, gid and groups inside', () => {
+  it('the command runs as that user, with no capability unless listed (then ambient), and no group of root', async () => {
+    const status = 'id -u; id -g; id -G; grep -E "^Cap(Eff|Amb)" /proc/self/status';
+    expect((await run('/bin/sh', ['-c', status], { uid: 1000 })).stdout).toBe('1000\n1000\n1000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n');
+    expect((await run('/bin/sh', ['-c', status], { uid: 1000, gid: 100, groups: [5, 6] })).stdout).toMatch(/^1000\n100\n100 5 6\n/);
+    expect((await run('/bin/sh', ['-c', status], { uid: 1000, capabilities: ['CAP_NET_BIND_SERVICE'] })).stdout).toMatch(/CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n$/);
+  });
+
+  it('user: true, uid: 1000 maps 1000 inside to the caller (root here, and uid 65534), and the setup still works', async () => {
+    const script = 'id -u; cat /proc/self/uid_map; ls /proc/1 >/dev/null && echo proc';
+    const r = await run('/bin/sh', ['-c', script], { user: true, uid: 1000 });
+    expect(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['1000', '1000 0 1', 'proc', '']);
+    const pkg = readablePackage();
+    try {
+      const nobody = await runAsNobody(pkg, `
+        const c = nsbox.spawnIsolated('/bin/sh', ['-c', ${JSON.stringify(script)}], { user: true, uid: 1000, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = ''; c.stdout.on('data', (d) => (text += d));
+        await c.exited; out(text);
+      `);
+      expect(nobody.stderr).toBe('');
+      expect((JSON.parse(nobody.stdout) as string).split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['1000', '1000 65534 1', 'proc', '']);
+    } finally {
+      pkg.remove();
+    }
+  });
+
+  it('refuses what cannot be done: groups in a user namespace of your own ids, ids out of range', () => {
+    expect(() => resolveOptions('true', [], { user: true, uid: 1, groups: [2] })).toThrow(TypeError);
+    expect(() => resolveOptions('true', [], { uid: -1 })).toThrow(RangeError);
+    expect(() => resolveOptions('true', [], { uid: 2 ** 32 })).toThrow(RangeError);
   });
 });

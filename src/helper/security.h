@@ -12,6 +12,9 @@
 int security_record_caps(const struct step *step, int index);
 /* SECCOMP step `index`: str[0] holds the BPF program (struct sock_filter[]), compiled by the addon. */
 int security_record_seccomp(const struct step *step, int index);
+/* IDENTITY step `index`: the command's uid (a), gid (flags) and, with b = 1, its groups (str[0],
+ * decimal, comma-separated), taken in its process before exec. */
+int security_record_identity(const struct step *step, int index, struct failure *f);
 /* KEYRING step: a new session keyring, for the init and the command (not the host root's). */
 int security_join_keyring(struct failure *f);
 

@@ -45,6 +45,7 @@
 #define NSBOX_SPAWN_MAPS_BY_PARENT 0x8u  /* the addon writes the maps; the child raises ambient caps */
 #define NSBOX_SPAWN_JOIN_AS_ROOT 0x10u   /* after the joins, become uid/gid 0 of the joined user namespace */
 #define NSBOX_SPAWN_VETH 0x20u           /* the addon makes a veth pair and moves one end inside */
+#define NSBOX_SPAWN_KEEP_CAPS 0x40u      /* MAPS_BY_CHILD mapping no root: raise ambient caps so the helper keeps them */
 
 /* Followed by: int32 stdio[nstdio] (-1 a new pipe, -2 /dev/null, else an fd of ours), then
  * njoins pairs { int32 fd; uint32 nstype }, then int32 cgroups[ncgroups] (fds of cgroup.procs
@@ -99,6 +100,7 @@ enum nsbox_op {
                                Creates the target in the new root (a file for a file source), parents included */
   NSBOX_OP_WRITE_FILE = 24, /* target, content (may hold NULs); a = mode; flags = content length; b = NSBOX_IN_ROOT */
   NSBOX_OP_CHMOD = 25,      /* path; a = mode; b = NSBOX_IN_ROOT */
+  NSBOX_OP_IDENTITY = 26,   /* groups ("1,2,3"); a = uid, flags = gid; b = 1: set the groups. For the command */
 };
 
 #define NSBOX_IN_ROOT 0x1u
