@@ -98,7 +98,8 @@ function failure(r: RunResult<string | Buffer>, maxBuffer: number): { code: stri
   return { code: 'ERR_NSBOX_EXIT', reason: `failed with exit code ${r.code}` };
 }
 
-const DEFAULT_MAX_BUFFER = 100_000_000;
+/** @internal Bytes kept of each stream when `maxBuffer` is not given. */
+export const DEFAULT_MAX_BUFFER = 100_000_000;
 
 /**
  * Runs `command` in a sandbox (the options of `spawnIsolated`) and resolves with its exit and

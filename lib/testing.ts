@@ -5,14 +5,20 @@
  *   ended when the body ends, and fails if the body left a process, a mount or an fd behind.
  * - {@link supports} and {@link skipUnless} decide from {@link probe} whether this host can run
  *   a test, with the reason; under `CI=true` nothing is skipped.
+ * - {@link runInSandbox} runs a JavaScript function or module inside a sandbox, with this Node,
+ *   and resolves with its JSON result.
  * @module
  */
+import { execFileSync } from 'child_process';
 import fs from 'fs';
+import path from 'path';
+import { pathToFileURL } from 'url';
 import type { IsolatedProcess } from './child';
 import type { ExecOptions } from './exec';
-import type { IsolatedOptions } from './options';
+import { invalidArgType, invalidArgValue } from './errors';
+import type { IsolatedOptions, MountSpec } from './options';
 import { probe, type Verdict } from './probe';
-import { runWith, type RunBufferOptions, type RunOptions, type RunResult } from './run';
+import { DEFAULT_MAX_BUFFER, RunError, runWith, type RunBufferOptions, type RunOptions, type RunResult, type Spawner } from './run';
 import { spawnIsolated } from './spawn';
 
 /** What a {@link withSandbox} body starts its sandboxes with: each is ended when the body ends. */
@@ -22,6 +28,9 @@ export interface SandboxBox {
   /** `runIsolated` with the same defaults. */
   run(command: string, args: readonly string[] | undefined, options: RunBufferOptions): Promise<RunResult<Buffer>>;
   run(command: string, args?: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** {@link runInSandbox} with the same defaults. */
+  runInSandbox<A extends readonly unknown[], R>(fn: (...args: A) => R, args?: A, options?: RunInSandboxOptions): Promise<Awaited<R>>;
+  runInSandbox(modulePath: string, args?: readonly unknown[], options?: RunInSandboxOptions): Promise<unknown>;
   /** Every sandbox and exec started through this box so far. */
   readonly started: readonly IsolatedProcess[];
 }
@@ -161,6 +170,8 @@ export async function withSandbox<T>(options: WithSandboxOptions, body: (box: Sa
     spawn: (command, args, spawnOptions) => track(spawnIsolated(command, args ?? [], { ...defaults, ...spawnOptions })),
     run: ((command: string, args?: readonly string[], runOptions?: RunOptions) =>
       runWith((c, a, o) => track(spawnIsolated(c, a, o)), command, args ?? [], { ...defaults, ...runOptions })) as SandboxBox['run'],
+    runInSandbox: ((code: unknown, args?: readonly unknown[], runOptions?: RunInSandboxOptions) =>
+      runCode((c, a, o) => track(spawnIsolated(c, a, o)), code, args, { ...defaults, ...runOptions })) as SandboxBox['runInSandbox'],
     started,
   };
   let result: T;
@@ -250,4 +261,139 @@ export function skipUnless(feature: Feature): string | false {
   }
   process.stderr.write(`nsbox/testing: skipping what needs ${feature}: ${verdict.reason}\n`);
   return `needs ${feature}: ${verdict.reason}`;
+}
+
+/** Options of {@link runInSandbox}: those of `spawnIsolated` but `stdio` (its own), and how much output is kept. */
+export interface RunInSandboxOptions extends Omit<IsolatedOptions, 'stdio'> {
+  /** Bytes kept of the code's stdout and of its stderr (shown when it fails); as runIsolated's. */
+  maxBuffer?: number | undefined;
+}
+
+/**
+ * What runs inside: reads the code and its arguments from stdin, calls it, and writes
+ * `{ value }` or `{ error }` as JSON to fd 3 (stdout stays the code's own). It exits once the
+ * result is written: what the code left running (a server) ends with the sandbox.
+ */
+const RUNNER = `'use strict';
+const fs = require('fs');
+const { source, url, args } = JSON.parse(fs.readFileSync(0, 'utf8'));
+const report = (json) => { fs.writeSync(3, json); process.exit(0); };
+(async () => {
+  if (source !== undefined) return (0, eval)('(' + source + ')')(...args);
+  const m = await import(url);
+  const fn = [m.default, m.default && m.default.default].find((f) => typeof f === 'function');
+  if (!fn) throw new TypeError(url + ' exports no function (module.exports or export default)');
+  return fn(...args);
+})().then(
+  (value) => {
+    let json;
+    try {
+      json = JSON.stringify(value);
+    } catch (e) {
+      report(JSON.stringify({ error: { name: 'TypeError', message: 'runInSandbox: the result is not JSON: ' + e.message } }));
+    }
+    report(json === undefined ? '{}' : '{"value":' + json + '}');
+  },
+  (e) => report(JSON.stringify({ error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack, code: e.code } : { name: 'Error', message: 'threw a non-Error: ' + String(e) } })),
+);
+`;
+
+/** The files this Node binary loads: itself, its libraries and the dynamic loader (ldd's list). */
+function nodeFiles(): string[] {
+  const files = [process.execPath];
+  try {
+    const out = execFileSync('ldd', [process.execPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const m of out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) files.push(m[1]!);
+  } catch {
+    // a static node: only itself
+  }
+  return files;
+}
+
+/**
+ * Runs `fn(...args)` inside a sandbox, in a `node` of this Node binary, and resolves with its
+ * result as JSON gives it back (a Date comes back a string; `undefined` stays `undefined`). `fn`
+ * travels as its source, so it is a function or arrow expression that uses only its arguments
+ * and `require`, never a closure's variables. Or a module: `modulePath`'s function
+ * (`module.exports` or `export default`) is called the same way. `args` are sent as JSON, on stdin.
+ *
+ * Without `rootfs` the sandbox sees the host's tree (host-root mode), this Node and the module
+ * included. With `rootfs`, this Node binary, its libraries and the module file are bind-mounted
+ * read-only at their host paths (their mount points are made in the rootfs where missing); other
+ * files the code needs go in `mounts`.
+ *
+ * What `fn` throws (an `AssertionError` too) rejects with an Error of the same name, message and
+ * `code`, the stack from inside. A code that ends the process without a result rejects with
+ * runIsolated's {@link RunError} (non-zero exit, a signal, `timeout`) or with
+ * `ERR_NSBOX_NO_RESULT`; a sandbox that cannot be set up with its NsboxError. The code's stdout and
+ * stderr are collected, and stderr's end is in those messages.
+ *
+ * @example
+ * const ifaces = await runInSandbox(() => Object.keys(require('os').networkInterfaces()), [], { net: true });
+ * // ['lo']
+ */
+export function runInSandbox<A extends readonly unknown[], R>(fn: (...args: A) => R, args?: A, options?: RunInSandboxOptions): Promise<Awaited<R>>;
+export function runInSandbox(modulePath: string, args?: readonly unknown[], options?: RunInSandboxOptions): Promise<unknown>;
+export function runInSandbox(code: unknown, args?: readonly unknown[], options?: RunInSandboxOptions): Promise<unknown> {
+  return runCode(spawnIsolated, code, args, options ?? {});
+}
+
+async function runCode(spawn: Spawner, code: unknown, args: readonly unknown[] | undefined, options: RunInSandboxOptions): Promise<unknown> {
+  let payload: { source?: string; url?: string; args: readonly unknown[] };
+  const binds: string[] = [];
+  if (!Array.isArray(args ?? [])) throw invalidArgType('args', 'an array of JSON values', args);
+  const list = args ?? [];
+  if (typeof code === 'function') {
+    const source = Function.prototype.toString.call(code);
+    try {
+      new Function(`return (${source});`); // parsed, never called: a method or a native function is no expression
+    } catch {
+      throw invalidArgValue('fn', 'must be a function or arrow expression (its source is what runs; not a method, a bound or a native function)');
+    }
+    payload = { source, args: list };
+  } else if (typeof code === 'string' && code.length > 0) {
+    const file = path.resolve(code);
+    if (!fs.existsSync(file)) throw invalidArgValue('modulePath', 'must name an existing file', code);
+    payload = { url: pathToFileURL(file).href, args: list };
+    binds.push(file);
+  } else {
+    throw invalidArgType('fn', 'a function or a module path', code);
+  }
+  let input: string;
+  try {
+    input = JSON.stringify(payload);
+  } catch (e) {
+    throw invalidArgValue('args', `must be JSON (${(e as Error).message})`);
+  }
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { maxBuffer, ...spawnOptions } = options;
+  if (spawnOptions.rootfs !== undefined) {
+    const mounts: MountSpec[] = [...nodeFiles(), ...binds].map((file) => ({ type: 'bind', source: fs.realpathSync(file), target: file, readonly: true }));
+    spawnOptions.mounts = [...mounts, ...(spawnOptions.mounts ?? [])];
+  }
+  const report: Buffer[] = [];
+  const spawnWithReport: Spawner = (c, a, o) => {
+    const child = spawn(c, a, { ...o, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    child.stdio[3]?.on('data', (d: Buffer) => report.push(d));
+    return child;
+  };
+  const what = payload.source === undefined ? `runInSandbox ${code as string}` : 'runInSandbox(fn)';
+  const run = await runWith(spawnWithReport, process.execPath, ['-e', RUNNER], { ...spawnOptions, input, ...(maxBuffer === undefined ? {} : { maxBuffer }) }).catch((e: unknown) => {
+    // Its command is node -e and the runner's whole source: name the call instead.
+    throw e instanceof RunError ? new RunError({ ...e.result, command: what }, maxBuffer ?? DEFAULT_MAX_BUFFER) : e;
+  });
+  const stderr = String(run.stderr).trimEnd();
+  if (report.length === 0) {
+    throw Object.assign(new Error(`${what}: the code ended without a result${stderr ? `\n\n${stderr.slice(-4000)}` : ''}`), { code: 'ERR_NSBOX_NO_RESULT', result: run });
+  }
+  const result = JSON.parse(Buffer.concat(report).toString('utf8')) as { value?: unknown; error?: { name: string; message: string; stack?: string; code?: unknown } };
+  if (result.error) {
+    const inside = result.error;
+    const err = new Error(inside.message);
+    err.name = inside.name;
+    if (inside.stack) err.stack = inside.stack;
+    if (inside.code !== undefined) Object.assign(err, { code: inside.code });
+    throw err;
+  }
+  return result.value;
 }

@@ -109,6 +109,14 @@ describeAsRoot('examples', () => {
     expect(inside - outside).toBeLessThanOrEqual(366);
   });
 
+  it('14: nsbox/testing under node:test: a TCP server inside net: true, reachable from inside, refused from the host', async () => {
+    const r = await runExample('14-testing.test.js');
+    expect(r.stdout).toMatch(/^ {4}ok 1 - reachable from inside/m);
+    expect(r.stdout).toMatch(/^ {4}ok 2 - refused from the host/m);
+    expect(r.stdout).toMatch(/^# pass 4\n# fail 0\n(.*\n)*# skipped 0\n/m);
+    expect(r.code).toBe(0);
+  });
+
   it('06: real status of a crash, SIGTERM trapped, orphans gone', async () => {
     const r = await runExample('06-init-and-signals.js');
     expect(r.stdout).toBe(
