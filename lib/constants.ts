@@ -113,6 +113,7 @@ export const WIRE = {
   },
   inRoot: 0x1,
   optional: 0x2,
+  create: 0x4,
   report: { error: 1, spawned: 2, exit: 3, trace: 4, usage: 5 },
   spawn: {
     magic: 0x6e737370,

@@ -107,18 +107,18 @@ function maskSteps(inRoot: boolean): PlanStep[] {
 }
 const MASK_STEPS_IN_ROOT = maskSteps(true).map(constant);
 const MASK_STEPS = maskSteps(false).map(constant);
-const ENSURE_PROC = constant(ensureStep('/proc', '', 'make /proc in the rootfs'));
-const ENSURE_DEV = constant(ensureStep('/dev', '', 'make /dev in the rootfs'));
+const ENSURE_PROC = constant(ensureTarget('/proc', '', 'make /proc in the rootfs'));
+const ENSURE_DEV = constant(ensureTarget('/dev', '', 'make /dev in the rootfs'));
 const KEYRING_STEP = constant(step('keyring', 'join a session keyring of its own', []));
 const PROC_STEP_IN_ROOT = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', true));
 const PROC_STEP = constant(mountStep('proc', '/proc', 'proc', MS.nosuid | MS.nodev | MS.noexec, '', 'mount proc on /proc', false));
 const PRIVATE_ROOT_STEP = constant(mountStep('', '/', '', MS.rec | MS.private, '', 'make / private (no propagation to the host)', false));
 
 /** Makes `target` in the new root if it is missing (a file when `source` is one), parents included. */
-function ensureStep(target: string, source: string, describe: string, skipIfMissing = 0): PlanStep {
+function ensureTarget(target: string, source: string, describe: string, skipIfMissing = 0, create = true): PlanStep {
   return step('ensure', describe, [target, source], {
     a: 0o755,
-    b: WIRE.inRoot | (skipIfMissing > 0 ? WIRE.optional : 0),
+    b: WIRE.inRoot | (skipIfMissing > 0 ? WIRE.optional : 0) | (create ? WIRE.create : 0),
     flags: skipIfMissing,
     path: source || target,
   });
@@ -126,10 +126,14 @@ function ensureStep(target: string, source: string, describe: string, skipIfMiss
 
 const dirname = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 
-/** The steps of one `mounts` entry, each named `mounts[i]: ...` in errors. */
-function userMountSteps(spec: MountSpec, i: number): PlanStep[] {
+/**
+ * The steps of one `mounts` entry, each named `mounts[i]: ...` in errors. `create`: missing
+ * targets may be made (in a rootfs directory; never in the host's own tree).
+ */
+function userMountSteps(spec: MountSpec, i: number, create: boolean): PlanStep[] {
   const at = `mounts[${i}]`;
   const target = spec.target;
+  const ensureStep = (t: string, source: string, describe: string, skip = 0): PlanStep => ensureTarget(t, source, describe, skip, create);
   switch (spec.type) {
     case 'tmpfs': {
       const data = [spec.size === undefined ? '' : `size=${spec.size}`, `mode=${(spec.mode ?? 0o755).toString(8)}`].filter(Boolean).join(',');
@@ -176,10 +180,15 @@ function readonlyStep(target: string, describe: string): PlanStep {
 }
 
 function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
-  const steps = [
-    step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
-    step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
-  ];
+  // '/': the host's tree, copied whole as the new root (the helper's open_tree + move_mount);
+  // a directory: bound onto itself, which pivot_root needs.
+  const host = rootfs === '/';
+  const steps = host
+    ? [step('openRoot', "copy the host's mount tree as the new root", ['/'], { path: '/' })]
+    : [
+        step('mount', `bind rootfs ${rootfs} onto itself`, [rootfs, rootfs, '', ''], { flags: MS.bind | MS.rec, path: rootfs }),
+        step('openRoot', `open rootfs ${rootfs}`, [rootfs], { path: rootfs }),
+      ];
   // An empty rootfs gets its /proc and /dev, before it may turn read-only.
   if (o.proc) steps.push(ENSURE_PROC);
   if (o.dev) steps.push(ENSURE_DEV);
@@ -188,7 +197,7 @@ function rootfsSteps(o: ResolvedOptions, rootfs: string): PlanStep[] {
   if (o.proc) steps.push(PROC_STEP_IN_ROOT);
   if (o.maskProc) steps.push(...MASK_STEPS_IN_ROOT);
   if (o.dev) steps.push(...DEV_STEPS);
-  for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i));
+  for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i, !host));
   steps.push(step('pivotRoot', `pivot_root into ${rootfs}`, [], { path: rootfs }));
   return steps;
 }
@@ -215,7 +224,7 @@ export function buildPlan(command: string, args: readonly string[], o: ResolvedO
       if (o.readonlyRoot) steps.push(readonlyStep('/', "make the host's root read-only in the sandbox"));
       if (o.proc) steps.push(PROC_STEP);
       if (o.maskProc) steps.push(...MASK_STEPS);
-      for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i));
+      for (const [i, spec] of o.mounts.entries()) steps.push(...userMountSteps(spec, i, false));
     }
   }
   if (o.net) steps.push(step('loopbackUp', 'bring up lo', []));

@@ -24,6 +24,7 @@ function expectedPairs(): [string, number][] {
     ['NSBOX_PLAN_VERSION', WIRE.version],
     ['NSBOX_IN_ROOT', WIRE.inRoot],
     ['NSBOX_OPTIONAL', WIRE.optional],
+    ['NSBOX_CREATE', WIRE.create],
     ['NSBOX_SPAWN_MAGIC', WIRE.spawn.magic],
     ['NSBOX_SPAWN_VERSION', WIRE.spawn.version],
     ['NSBOX_SPAWN_STRINGS', WIRE.spawn.strings],

@@ -116,3 +116,27 @@ describeAsRoot('uid, gid and groups inside', () => {
     expect(() => resolveOptions('true', [], { uid: 2 ** 32 })).toThrow(RangeError);
   });
 });
+
+describeAsRoot("rootfs: '/', bwrap's classic sandbox", () => {
+  it("{ rootfs: '/', readonlyRoot: true, mounts: [tmpfs /tmp] }: the host's tree, read-only to the last submount, a private /tmp", async () => {
+    const marker = `nsbox-classic-${process.pid}`;
+    const r = await run('/bin/sh', ['-c', `ls /; touch /etc/${marker} 2>&1; mkdir /sys/fs/cgroup/pids/${marker} 2>&1; touch /tmp/${marker} && echo tmp ok; ps -e -o pid= | wc -l`], {
+      rootfs: '/',
+      readonlyRoot: true,
+      mounts: [{ type: 'tmpfs', target: '/tmp' }],
+    });
+    const lines = r.stdout.trim().split('\n');
+    for (const entry of fs.readdirSync('/').filter((e) => ['etc', 'usr', 'home', 'var'].includes(e))) expect(lines).toContain(entry);
+    expect(r.stdout).toMatch(new RegExp(`touch: cannot touch '/etc/${marker}': Read-only file system`));
+    expect(r.stdout).toMatch(/mkdir: cannot create directory .*: Read-only file system/);
+    expect(r.stdout).toMatch(/tmp ok\n\s*\d+\n$/);
+    expect(Number(lines[lines.length - 1])).toBeLessThan(6); // its own PID namespace and /proc
+    for (const file of [`/etc/${marker}`, `/sys/fs/cgroup/pids/${marker}`, `/tmp/${marker}`]) expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it("a missing target is not made in the host's tree: the mount fails instead", async () => {
+    const child = spawnIsolated('/bin/true', [], { rootfs: '/', mounts: [{ type: 'tmpfs', target: `/nsbox-not-here-${process.pid}` }] });
+    await expect(child.exited).rejects.toMatchObject({ code: 'ENOENT', step: `mounts[0]: tmpfs on /nsbox-not-here-${process.pid}` });
+    expect(fs.existsSync(`/nsbox-not-here-${process.pid}`)).toBe(false);
+  });
+});

@@ -17,7 +17,29 @@ static int root_fd = -1;
 
 static int in_root(const struct step *step) { return (step->b & NSBOX_IN_ROOT) && root_fd >= 0; }
 
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* The host's root as the new root (rootfs: '/', bwrap's --ro-bind / /): a recursive copy of the
+ * mount tree, stacked on "/" with move_mount. A bind of "/" onto "/" cannot be entered: "/" names
+ * the mount below the stack, and pivot_root refuses the current root (EBUSY); the copy's fd names
+ * the top one. */
+static int clone_host_root(struct failure *f) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) return fail(f, "open_tree");
+  if (syscall(SYS_move_mount, tree, "", AT_FDCWD, "/", 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */) < 0) {
+    int err = errno;
+    close(tree);
+    errno = err;
+    return fail(f, "move_mount");
+  }
+  root_fd = tree;
+  return 0;
+}
+
 int mounts_open_root(const struct step *step, struct failure *f) {
+  if (step->str[0][0] == '/' && step->str[0][1] == '\0') return clone_host_root(f);
   root_fd = open(step->str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
   return root_fd < 0 ? fail(f, "open") : 0;
 }
@@ -163,7 +185,9 @@ int mounts_ensure(const struct step *step, struct failure *f) {
     }
     file = !S_ISDIR(st.st_mode);
   }
-  if (!in_root(step)) return 0;
+  /* Never on the host: without a root of our own (or with the host's as the root), a missing
+   * target stays missing, and the mount says so. */
+  if (!in_root(step) || !(step->b & NSBOX_CREATE)) return 0;
   return make_in_root(step->str[0], (mode_t)step->a, file, f);
 }
 

@@ -105,6 +105,7 @@ enum nsbox_op {
 
 #define NSBOX_IN_ROOT 0x1u
 #define NSBOX_OPTIONAL 0x2u
+#define NSBOX_CREATE 0x4u /* ENSURE may create what is missing (a rootfs directory, not the host's /) */
 
 struct nsbox_step_header {
   uint32_t op;
