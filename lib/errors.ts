@@ -24,10 +24,47 @@ export interface FailureContext {
   path?: string;
 }
 
+/** An errno name, as Node's system errors carry it: `'ENOENT'`, `'EPERM'`, `'EROFS'`... */
+export type ErrnoCode = `E${Uppercase<string>}` & {};
+
+/**
+ * The code of an {@link NsboxError}: the errno name of a failed system call, or one of nsbox's own.
+ * - `ERR_NSBOX_ADDON`: the native addon did not load (the message names the remedy).
+ * - `ERR_NSBOX_NOT_READY`: a sandbox still being set up was asked for its namespaces.
+ * - `ERR_NSBOX_EXIT`, `ERR_NSBOX_SIGNAL`, `ERR_NSBOX_TIMEOUT`, `ERR_NSBOX_MAX_BUFFER`: a
+ *   `RunError` of runIsolated (a non-zero exit, a signal, the timeout, maxBuffer).
+ */
+export type NsboxErrorCode = ErrnoCode | 'ERR_NSBOX_ADDON' | 'ERR_NSBOX_NOT_READY' | 'ERR_NSBOX_EXIT' | 'ERR_NSBOX_SIGNAL' | 'ERR_NSBOX_TIMEOUT' | 'ERR_NSBOX_MAX_BUFFER';
+
+/**
+ * Every `code` an error thrown or rejected by nsbox carries: those of {@link NsboxError}, and
+ * those of the plain errors of bad arguments and misuse, as Node words them.
+ * - `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` (TypeError), `ERR_OUT_OF_RANGE` (RangeError),
+ *   `ERR_UNKNOWN_SIGNAL` (TypeError): an option or argument refused before any system call.
+ * - `ERR_NSBOX_UNKNOWN_OPTION` (TypeError): an option name nsbox does not know.
+ * - `ERR_NSBOX_THREADED`, `ERR_NSBOX_SCOPE` (TypeError): a primitive the kernel refuses in a
+ *   threaded process, or one called without saying what it reaches.
+ * - `ABORT_ERR` (an `AbortError`): the spawn's AbortSignal fired.
+ * - `ERR_NSBOX_LEFT_BEHIND`, `ERR_NSBOX_NO_RESULT` (Error, nsbox/testing): withSandbox found
+ *   something left behind; runInSandbox's code ended without a result.
+ */
+export type NsboxCode =
+  | NsboxErrorCode
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_UNKNOWN_SIGNAL'
+  | 'ERR_NSBOX_UNKNOWN_OPTION'
+  | 'ERR_NSBOX_THREADED'
+  | 'ERR_NSBOX_SCOPE'
+  | 'ABORT_ERR'
+  | 'ERR_NSBOX_LEFT_BEHIND'
+  | 'ERR_NSBOX_NO_RESULT';
+
 /** A failed system call during a spawn or a primitive, shaped like Node's own system errors. */
 export class NsboxError extends Error {
   /** `ENOENT`, `EPERM`, ... or an `ERR_NSBOX_*` code. */
-  readonly code: string;
+  readonly code: NsboxErrorCode;
   /** Negative errno, as in Node's system errors (`-2` for ENOENT). */
   readonly errno: number | undefined;
   /** The system call that failed (`mount`, `pivot_root`, `execve`, ...). */
@@ -41,7 +78,7 @@ export class NsboxError extends Error {
   /** The command and arguments of the spawn, when the error comes from one. */
   spawnargs: string[] | undefined;
 
-  constructor(message: string, code: string, details: NativeFailure | undefined, context: FailureContext = {}) {
+  constructor(message: string, code: NsboxErrorCode, details: NativeFailure | undefined, context: FailureContext = {}) {
     super(message);
     this.name = 'NsboxError';
     this.code = code;
@@ -57,8 +94,8 @@ export class NsboxError extends Error {
 const systemErrors = getSystemErrorMap();
 
 /** The symbolic name of a positive errno (`2` -> `ENOENT`). */
-export function errnoName(errno: number): string {
-  return systemErrors.get(-errno)?.[0] ?? `E${errno}`;
+export function errnoName(errno: number): ErrnoCode {
+  return (systemErrors.get(-errno)?.[0] ?? `E${errno}`) as ErrnoCode;
 }
 
 /** Turns a native failure into an NsboxError whose message names what was being done. */

@@ -11,23 +11,23 @@ import { spawnIsolated } from './spawn';
 /** Options of {@link runIsolated}: those of `spawnIsolated`, plus how the output is collected. */
 export interface RunOptions extends IsolatedOptions {
   /** Written to the command's stdin, which is then closed. Without it stdin is `/dev/null`. */
-  input?: string | Uint8Array;
+  input?: string | Uint8Array | undefined;
   /** `'utf8'` (default): `stdout`, `stderr` and `all` are strings; `'buffer'`: Buffers. */
-  encoding?: 'utf8' | 'buffer';
+  encoding?: 'utf8' | 'buffer' | undefined;
   /**
    * Bytes kept of stdout and of stderr, each (default 100,000,000). When a stream passes it, the
    * sandbox is killed with SIGKILL (a command can ignore a polite signal and go on writing),
    * the output is cut there, and `isMaxBuffer` is true.
    */
-  maxBuffer?: number;
+  maxBuffer?: number | undefined;
   /** Also collect `all`: stdout and stderr interleaved as they arrived. Default `false`. */
-  all?: boolean;
+  all?: boolean | undefined;
   /**
    * Default `true`: an exit code other than 0, a signal, a timeout or `maxBuffer` rejects with a
    * {@link RunError} that carries the whole result. `false`: they resolve like a success.
    * A sandbox that could not be set up, or an abort, rejects either way.
    */
-  reject?: boolean;
+  reject?: boolean | undefined;
 }
 
 /** Options with `encoding: 'buffer'`. */
@@ -61,6 +61,8 @@ export interface RunResult<Output extends string | Buffer = string> {
 
 /** The rejection of {@link runIsolated} for a command that failed: the result, as an NsboxError. */
 export class RunError<Output extends string | Buffer = string> extends NsboxError {
+  /** Why the command failed: a non-zero exit, a signal, the timeout, or maxBuffer. */
+  declare readonly code: 'ERR_NSBOX_EXIT' | 'ERR_NSBOX_SIGNAL' | 'ERR_NSBOX_TIMEOUT' | 'ERR_NSBOX_MAX_BUFFER';
   /** The whole result, as it would have resolved with `reject: false`. */
   readonly result: RunResult<Output>;
   readonly command: string;
@@ -72,7 +74,7 @@ export class RunError<Output extends string | Buffer = string> extends NsboxErro
   readonly timedOut: boolean;
   readonly isMaxBuffer: boolean;
 
-  /** @internal Made by runIsolated. */
+  /** Made by runIsolated from the result (`maxBuffer` only words the message); public, so that a test can make one. */
   constructor(result: RunResult<Output>, maxBuffer: number) {
     const { code, reason } = failure(result, maxBuffer);
     const stderr = String(result.stderr).trimEnd();
@@ -91,7 +93,7 @@ export class RunError<Output extends string | Buffer = string> extends NsboxErro
 }
 
 /** The error code and words for a failed result. */
-function failure(r: RunResult<string | Buffer>, maxBuffer: number): { code: string; reason: string } {
+function failure(r: RunResult<string | Buffer>, maxBuffer: number): { code: RunError['code']; reason: string } {
   if (r.timedOut) return { code: 'ERR_NSBOX_TIMEOUT', reason: `timed out${r.signal ? ` (killed with ${r.signal})` : ''}` };
   if (r.isMaxBuffer) return { code: 'ERR_NSBOX_MAX_BUFFER', reason: `wrote more than maxBuffer (${maxBuffer} bytes) to one stream, and was killed` };
   if (r.signal) return { code: 'ERR_NSBOX_SIGNAL', reason: `was killed with ${r.signal}` };

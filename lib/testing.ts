@@ -38,9 +38,9 @@ export interface SandboxBox {
 /** Options of {@link withSandbox}: the defaults of the box's sandboxes, and how the end is checked. */
 export interface WithSandboxOptions extends IsolatedOptions {
   /** Milliseconds each sandbox still running at the end gets after SIGTERM before SIGKILL (default 0: SIGKILL at once). */
-  graceMs?: number;
+  graceMs?: number | undefined;
   /** Milliseconds to wait for fds, child processes and mounts to settle before calling them left behind (default 2000). */
-  settleMs?: number;
+  settleMs?: number | undefined;
 }
 
 interface HostState {
