@@ -109,7 +109,7 @@ export const WIRE = {
   },
   op: {
     mount: 1, openRoot: 2, mkdir: 3, symlink: 5, pivotRoot: 6, sethostname: 7, chdir: 8, exec: 9, device: 10, loopbackUp: 11, setdomainname: 12,
-    timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16, readonly: 17, caps: 18, seccomp: 19, mask: 20, keyring: 21, rlimit: 22, ensure: 23, writeFile: 24, chmod: 25, identity: 26,
+    timeNs: 13, joinNs: 14, ifaceUp: 15, setpriority: 16, readonly: 17, caps: 18, seccomp: 19, mask: 20, keyring: 21, rlimit: 22, ensure: 23, writeFile: 24, chmod: 25, identity: 26, overlay: 27,
   },
   inRoot: 0x1,
   optional: 0x2,

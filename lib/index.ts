@@ -14,7 +14,7 @@ export { IsolatedProcess, type ExitResult, type ExitReason, type LimitHit, type 
 export type { ExecOptions } from './exec';
 export type {
   IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, KernelFsMount, DirEntry, SymlinkEntry, FileEntry,
-  RemountReadonly, ChmodEntry, StdioName, StdioEntry,
+  RemountReadonly, ChmodEntry, OverlayMount, StdioName, StdioEntry,
 } from './options';
 export { NsboxError, AbortError } from './errors';
 export type { Namespace, MountFlag, UmountFlag } from './constants';

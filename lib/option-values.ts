@@ -84,7 +84,7 @@ function mode(name: string, v: unknown): number | undefined {
   return v;
 }
 
-const MOUNT_TYPES = ['bind', 'ro-bind', 'dev-bind', 'tmpfs', 'proc', 'mqueue', 'dir', 'symlink', 'file', 'remount-ro', 'chmod'];
+const MOUNT_TYPES = ['bind', 'ro-bind', 'dev-bind', 'tmpfs', 'proc', 'mqueue', 'dir', 'symlink', 'file', 'remount-ro', 'chmod', 'overlay'];
 
 /** One mount, each property read once. */
 function mountSpec(m: unknown, name: string): MountSpec {
@@ -133,8 +133,27 @@ function mountSpec(m: unknown, name: string): MountSpec {
       const copy = typeof content === 'string' ? content : new Uint8Array(content);
       return { type, target, content: copy, mode: mode(`${name}.mode`, spec.mode), readonly: bool(spec, 'readonly', false, `${name}.readonly`) };
     }
+    case 'overlay': {
+      const lower = spec.lower;
+      if (!Array.isArray(lower) || lower.length === 0 || lower.length > 500) throw invalidArgType(`${name}.lower`, 'a non-empty array of host directories', lower);
+      const layers = lower.map((l: unknown, j) => {
+        if (typeof l !== 'string' || l.length === 0) throw invalidArgType(`${name}.lower[${j}]`, 'a host directory', l);
+        checkNoNul(`${name}.lower[${j}]`, l);
+        return path.resolve(l);
+      });
+      const hostDir = (key: 'upper' | 'work'): string | undefined => {
+        const v = spec[key];
+        if (v === undefined) return undefined;
+        if (typeof v !== 'string' || v.length === 0) throw invalidArgType(`${name}.${key}`, 'a host directory', v);
+        checkNoNul(`${name}.${key}`, v);
+        return path.resolve(v);
+      };
+      const upper = hostDir('upper');
+      const work = hostDir('work');
+      if ((upper === undefined) !== (work === undefined)) throw invalidArgValue(`${name}.${upper === undefined ? 'upper' : 'work'}`, 'comes with upper and work both, or neither');
+      return { type, target, lower: layers, upper, work };
+    }
     case 'dev':
-    case 'overlay':
       throw invalidArgValue(`${name}.type`, `'${type}' is not supported yet (see the mounts issue)`);
     default:
       throw invalidArgValue(`${name}.type`, `must be one of ${MOUNT_TYPES.join(', ')}`, type);

@@ -73,6 +73,19 @@ export interface RemountReadonly {
   target: string;
 }
 
+/**
+ * overlayfs at `target`: `lower` layers in overlayfs order (the first is the topmost), host paths.
+ * Without `upper`, a writable layer in a tmpfs whose changes vanish with the sandbox (bwrap's
+ * `--tmp-overlay`); with it, `work` too (both on the same filesystem, as overlayfs wants).
+ */
+export interface OverlayMount {
+  type: 'overlay';
+  target: string;
+  lower: readonly string[];
+  upper?: string;
+  work?: string;
+}
+
 /** Changes the mode of a path inside (bwrap's `--chmod`). */
 export interface ChmodEntry {
   type: 'chmod';
@@ -123,7 +136,7 @@ export interface IdMap {
 }
 
 /** An extra mount made inside the sandbox before the command starts. */
-export type MountSpec = BindMount | TmpfsMount | KernelFsMount | DirEntry | SymlinkEntry | FileEntry | RemountReadonly | ChmodEntry;
+export type MountSpec = BindMount | TmpfsMount | KernelFsMount | DirEntry | SymlinkEntry | FileEntry | RemountReadonly | ChmodEntry | OverlayMount;
 
 /** Options of {@link spawnIsolated}. Every option is optional; unknown names are a TypeError. */
 export interface IsolatedOptions {

@@ -162,6 +162,12 @@ function userMountSteps(spec: MountSpec, i: number, create: boolean): PlanStep[]
     }
     case 'remount-ro':
       return [readonlyStep(target, `${at}: remount ${target} read-only`)];
+    case 'overlay': {
+      const words = `${at}: overlay ${spec.lower.join(':')} on ${target}`;
+      // overlayfs reads ':' and ',' as separators and '\\' as its escape.
+      const lower = spec.lower.map((l) => l.replace(/[\\:,]/g, (c) => `\\${c}`)).join(':');
+      return [ensureStep(target, '', words), step('overlay', words, [target, lower, spec.upper ?? '', spec.work ?? ''], { b: WIRE.inRoot, path: target })];
+    }
     case 'chmod':
       return [step('chmod', `${at}: chmod ${spec.mode.toString(8)} ${target}`, [target], { a: spec.mode, b: WIRE.inRoot, path: target })];
     default: {

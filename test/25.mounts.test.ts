@@ -15,7 +15,9 @@ import { readablePackage, runAsNobody } from './helpers/unprivileged';
 describe('mounts: validation', () => {
   it.each([
     ['an unknown type', { type: 'nfs', target: '/x' }, TypeError],
-    ['overlay (not yet)', { type: 'overlay', target: '/x', lower: ['/a'] }, TypeError],
+    ['dev (not yet)', { type: 'dev', target: '/x' }, TypeError],
+    ['an overlay without layers', { type: 'overlay', target: '/x', lower: [] }, TypeError],
+    ['an overlay with upper but no work', { type: 'overlay', target: '/x', lower: ['/a'], upper: '/u' }, TypeError],
     ['a relative target', { type: 'dir', target: 'x' }, TypeError],
     ['a symlink without linkTo', { type: 'symlink', target: '/x' }, TypeError],
     ['a file without content', { type: 'file', target: '/x' }, TypeError],
@@ -138,5 +140,39 @@ describeAsRoot("rootfs: '/', bwrap's classic sandbox", () => {
     const child = spawnIsolated('/bin/true', [], { rootfs: '/', mounts: [{ type: 'tmpfs', target: `/nsbox-not-here-${process.pid}` }] });
     await expect(child.exited).rejects.toMatchObject({ code: 'ENOENT', step: `mounts[0]: tmpfs on /nsbox-not-here-${process.pid}` });
     expect(fs.existsSync(`/nsbox-not-here-${process.pid}`)).toBe(false);
+  });
+});
+
+describeAsRoot('overlay', () => {
+  let lower: string;
+  beforeEach(() => {
+    lower = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-lower-'));
+    fs.chmodSync(lower, 0o755);
+    fs.writeFileSync(path.join(lower, 'a'), 'lower\n');
+  });
+  afterEach(() => fs.rmSync(lower, { recursive: true, force: true }));
+
+  it('without upper: a writable layer that vanishes (also in a user namespace); the lower layer never changes', async () => {
+    for (const extra of [{}, { user: true }]) {
+      const r = await run('/bin/sh', ['-c', 'echo changed > /mnt/a; echo new > /mnt/b; cat /mnt/a /mnt/b'], { rootfs: '/', mounts: [{ type: 'overlay', target: '/mnt', lower: [lower] }], ...extra });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('changed\nnew\n');
+      expect(fs.readdirSync(lower)).toEqual(['a']);
+      expect(fs.readFileSync(path.join(lower, 'a'), 'utf8')).toBe('lower\n');
+    }
+  });
+
+  it('with upper and work: the changes land in upper; layers in overlayfs order (the first is on top)', async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-top-'));
+    const upper = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-upper-'));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-work-'));
+    fs.writeFileSync(path.join(top, 'a'), 'top\n');
+    try {
+      const r = await run('/bin/sh', ['-c', 'cat /mnt/a; echo kept > /mnt/c'], { rootfs: '/', mounts: [{ type: 'overlay', target: '/mnt', lower: [top, lower], upper, work }] });
+      expect(r.stdout).toBe('top\n');
+      expect(fs.readFileSync(path.join(upper, 'c'), 'utf8')).toBe('kept\n');
+    } finally {
+      for (const d of [top, upper, work]) fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 });

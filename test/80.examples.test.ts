@@ -117,6 +117,18 @@ describeAsRoot('examples', () => {
     expect(r.code).toBe(0);
   });
 
+  it("12: bubblewrap's classic sandbox: the host read-only, a private /tmp, its own /proc", async () => {
+    const r = await runExample('12-readonly-host.js');
+    const [refused, note, processes] = r.stdout.trim().split('\n');
+    expect([refused, note]).toEqual(['Read-only file system', 'private']);
+    expect(Number(processes)).toBeLessThan(6);
+  });
+
+  it('13: an overlay whose changes vanish with the sandbox', async () => {
+    const r = await runExample('13-overlay.js');
+    expect(r.stdout).toBe('inside: changed new\non the host afterwards: greeting = hello\n');
+  });
+
   it('06: real status of a crash, SIGTERM trapped, orphans gone', async () => {
     const r = await runExample('06-init-and-signals.js');
     expect(r.stdout).toBe(

@@ -214,6 +214,61 @@ int mounts_write_file(const struct step *step, struct failure *f) {
   return 0;
 }
 
+static int open_target(const struct step *step, int flags) {
+  return in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH | flags) : open(step->str[0], O_PATH | O_CLOEXEC | flags);
+}
+
+/* Appends src to dst (of size `size`), NUL-terminated; -1 when it does not fit. */
+static int append(char *dst, size_t size, const char *src) {
+  size_t used = strlen(dst), len = strlen(src);
+  if (used + len + 1 > size) return -1;
+  memcpy(dst + used, src, len + 1);
+  return 0;
+}
+
+int mounts_overlay(const struct step *step, struct failure *f) {
+  forget_parent();
+  char target_path[32], upper_path[32], work_path[32];
+  int target = open_target(step, O_DIRECTORY);
+  if (target < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  int upper = -1, work = -1, rc = 0;
+  static char data[8192];
+  data[0] = '\0';
+  fd_path(target_path, target);
+  if (step->str[2][0] == '\0') {
+    /* The writable layer: a tmpfs on the target, hidden under the overlay once it is mounted. */
+    if (mount("tmpfs", target_path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) rc = fail(f, "mount");
+    close(target);
+    target = rc == 0 ? open_target(step, O_DIRECTORY) : -1;
+    if (rc == 0 && target < 0) rc = fail(f, "open");
+    if (rc == 0 && (mkdirat(target, "upper", 0755) < 0 || mkdirat(target, "work", 0755) < 0)) rc = fail(f, "mkdirat");
+    if (rc == 0) {
+      upper = openat(target, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      work = openat(target, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (upper < 0 || work < 0) rc = fail(f, "openat");
+    }
+    if (rc == 0) fd_path(target_path, target);
+  } else {
+    upper = open(step->str[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    work = open(step->str[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (upper < 0 || work < 0) rc = fail(f, "open");
+  }
+  if (rc == 0) {
+    fd_path(upper_path, upper);
+    fd_path(work_path, work);
+    if (append(data, sizeof data, "lowerdir=") < 0 || append(data, sizeof data, step->str[1]) < 0 || append(data, sizeof data, ",upperdir=") < 0 ||
+        append(data, sizeof data, upper_path) < 0 || append(data, sizeof data, ",workdir=") < 0 || append(data, sizeof data, work_path) < 0) {
+      errno = ENAMETOOLONG;
+      rc = fail(f, "mount");
+    }
+  }
+  if (rc == 0 && mount("overlay", target_path, "overlay", 0, data) < 0) rc = fail(f, "mount");
+  if (upper >= 0) close(upper);
+  if (work >= 0) close(work);
+  if (target >= 0) close(target);
+  return rc;
+}
+
 int mounts_chmod(const struct step *step, struct failure *f) {
   forget_parent();
   int fd = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);

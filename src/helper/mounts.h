@@ -20,6 +20,9 @@ int mounts_ensure(const struct step *step, struct failure *f);
 /* A file with the given content (bwrap's --file / --ro-bind-data), made or replaced in the root. */
 int mounts_write_file(const struct step *step, struct failure *f);
 int mounts_chmod(const struct step *step, struct failure *f);
+/* overlayfs at the target: the lower layers (host paths), and an upper layer given or, without
+ * one, a private tmpfs under the overlay itself, whose changes vanish with the sandbox. */
+int mounts_overlay(const struct step *step, struct failure *f);
 /* OCI maskedPaths (a = 0): a file gets /dev/null bound over it, a directory an empty read-only
  * tmpfs; readonlyPaths (a = 1): bound onto itself, read-only. A path this kernel lacks is skipped. */
 int mounts_mask(const struct step *step, struct failure *f);

@@ -85,6 +85,7 @@ static int step_valid(const struct nsbox_step_header *h, int last, uint32_t opti
     case NSBOX_OP_ENSURE: return h->nstr == 2 && h->a <= 07777 && h->flags < 16;
     case NSBOX_OP_WRITE_FILE: return h->nstr == 2 && h->a <= 07777;
     case NSBOX_OP_CHMOD: return h->nstr == 1 && h->a <= 07777;
+    case NSBOX_OP_OVERLAY: return h->nstr == 4;
     case NSBOX_OP_IDENTITY: return h->nstr == 1 && h->b <= 1 && h->flags <= 0xffffffffu;
     case NSBOX_OP_IFACE_UP: return h->nstr == 2 && h->a <= 32; /* a: the prefix length */
     case NSBOX_OP_MOUNT: return h->nstr == 4;

@@ -30,6 +30,7 @@ static int run_step(const struct step *step, int index, struct failure *f) {
     case NSBOX_OP_ENSURE: return mounts_ensure(step, f);
     case NSBOX_OP_WRITE_FILE: return mounts_write_file(step, f);
     case NSBOX_OP_CHMOD: return mounts_chmod(step, f);
+    case NSBOX_OP_OVERLAY: return mounts_overlay(step, f);
     case NSBOX_OP_IDENTITY: return security_record_identity(step, index, f);
     case NSBOX_OP_PIVOT_ROOT: return mounts_pivot_root(f);
     case NSBOX_OP_SETHOSTNAME:

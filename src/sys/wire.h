@@ -100,6 +100,7 @@ enum nsbox_op {
                                Creates the target in the new root (a file for a file source), parents included */
   NSBOX_OP_WRITE_FILE = 24, /* target, content (may hold NULs); a = mode; flags = content length; b = NSBOX_IN_ROOT */
   NSBOX_OP_CHMOD = 25,      /* path; a = mode; b = NSBOX_IN_ROOT */
+  NSBOX_OP_OVERLAY = 27,    /* target, lowerdirs (":"-joined, escaped), upper, work ("" for a private tmpfs); b = NSBOX_IN_ROOT */
   NSBOX_OP_IDENTITY = 26,   /* groups ("1,2,3"); a = uid, flags = gid; b = 1: set the groups. For the command */
 };
 
