@@ -84,7 +84,7 @@ function mode(name: string, v: unknown): number | undefined {
   return v;
 }
 
-const MOUNT_TYPES = ['bind', 'ro-bind', 'dev-bind', 'tmpfs', 'proc', 'mqueue', 'dir', 'symlink', 'file', 'remount-ro', 'chmod', 'overlay'];
+const MOUNT_TYPES = ['bind', 'ro-bind', 'dev-bind', 'tmpfs', 'proc', 'dev', 'mqueue', 'dir', 'symlink', 'file', 'remount-ro', 'chmod', 'overlay'];
 
 /** One mount, each property read once. */
 function mountSpec(m: unknown, name: string): MountSpec {
@@ -112,6 +112,7 @@ function mountSpec(m: unknown, name: string): MountSpec {
     }
     case 'proc':
     case 'mqueue':
+    case 'dev':
     case 'remount-ro':
       return { type, target };
     case 'dir':
@@ -153,8 +154,6 @@ function mountSpec(m: unknown, name: string): MountSpec {
       if ((upper === undefined) !== (work === undefined)) throw invalidArgValue(`${name}.${upper === undefined ? 'upper' : 'work'}`, 'comes with upper and work both, or neither');
       return { type, target, lower: layers, upper, work };
     }
-    case 'dev':
-      throw invalidArgValue(`${name}.type`, `'${type}' is not supported yet (see the mounts issue)`);
     default:
       throw invalidArgValue(`${name}.type`, `must be one of ${MOUNT_TYPES.join(', ')}`, type);
   }

@@ -36,9 +36,9 @@ export interface BindMount {
   optional?: boolean;
 }
 
-/** A fresh procfs (`proc`) or POSIX message queue filesystem (`mqueue`) at `target`. */
+/** A fresh procfs (`proc`), a minimal `/dev` like the default one (`dev`), or a POSIX message queue filesystem (`mqueue`) at `target`. */
 export interface KernelFsMount {
-  type: 'proc' | 'mqueue';
+  type: 'proc' | 'dev' | 'mqueue';
   target: string;
 }
 

@@ -60,21 +60,22 @@ function mountStep(source: string, target: string, fstype: string, flags: number
 }
 
 /** The minimal /dev bubblewrap's --dev makes: a tmpfs with device binds, devpts, shm and the usual links. */
-function devSteps(): PlanStep[] {
-  const steps = [mountStep('tmpfs', '/dev', 'tmpfs', MS.nosuid, 'mode=0755', 'mount tmpfs on /dev', true)];
+function devSteps(at = '/dev'): PlanStep[] {
+  const steps = [mountStep('tmpfs', at, 'tmpfs', MS.nosuid, 'mode=0755', `mount tmpfs on ${at}`, true)];
   for (const [dev, major, minor] of DEVICES) {
-    steps.push(step('device', `create /dev/${dev}`, [`/dev/${dev}`, `/dev/${dev}`], { b: WIRE.inRoot, flags: makedev(major, minor), path: `/dev/${dev}` }));
+    // The device bound from the host's /dev where mknod is refused (a user namespace).
+    steps.push(step('device', `create ${at}/${dev}`, [`${at}/${dev}`, `/dev/${dev}`], { b: WIRE.inRoot, flags: makedev(major, minor), path: `${at}/${dev}` }));
   }
   // /dev is already a tmpfs: shm needs no mount of its own, only the sticky, world-writable mode.
-  steps.push(step('mkdir', 'create /dev/pts', ['/dev/pts'], { a: 0o755, b: WIRE.inRoot, path: '/dev/pts' }));
-  steps.push(step('mkdir', 'create /dev/shm', ['/dev/shm'], { a: 0o1777, b: WIRE.inRoot, path: '/dev/shm' }));
-  steps.push(mountStep('devpts', '/dev/pts', 'devpts', MS.nosuid | MS.noexec, 'newinstance,ptmxmode=0666,mode=620', 'mount devpts on /dev/pts', true));
+  steps.push(step('mkdir', `create ${at}/pts`, [`${at}/pts`], { a: 0o755, b: WIRE.inRoot, path: `${at}/pts` }));
+  steps.push(step('mkdir', `create ${at}/shm`, [`${at}/shm`], { a: 0o1777, b: WIRE.inRoot, path: `${at}/shm` }));
+  steps.push(mountStep('devpts', `${at}/pts`, 'devpts', MS.nosuid | MS.noexec, 'newinstance,ptmxmode=0666,mode=620', `mount devpts on ${at}/pts`, true));
   const links: [string, string][] = [
-    ['/proc/self/fd', '/dev/fd'],
-    ['/proc/self/fd/0', '/dev/stdin'],
-    ['/proc/self/fd/1', '/dev/stdout'],
-    ['/proc/self/fd/2', '/dev/stderr'],
-    ['pts/ptmx', '/dev/ptmx'],
+    ['/proc/self/fd', `${at}/fd`],
+    ['/proc/self/fd/0', `${at}/stdin`],
+    ['/proc/self/fd/1', `${at}/stdout`],
+    ['/proc/self/fd/2', `${at}/stderr`],
+    ['pts/ptmx', `${at}/ptmx`],
   ];
   for (const [target, link] of links) {
     steps.push(step('symlink', `link ${link} to ${target}`, [target, link], { b: WIRE.inRoot, path: link }));
@@ -162,6 +163,8 @@ function userMountSteps(spec: MountSpec, i: number, create: boolean): PlanStep[]
     }
     case 'remount-ro':
       return [readonlyStep(target, `${at}: remount ${target} read-only`)];
+    case 'dev':
+      return [ensureStep(target, '', `${at}: dev on ${target}`), ...devSteps(target)];
     case 'overlay': {
       const words = `${at}: overlay ${spec.lower.join(':')} on ${target}`;
       // overlayfs reads ':' and ',' as separators and '\\' as its escape.

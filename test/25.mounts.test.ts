@@ -15,7 +15,6 @@ import { readablePackage, runAsNobody } from './helpers/unprivileged';
 describe('mounts: validation', () => {
   it.each([
     ['an unknown type', { type: 'nfs', target: '/x' }, TypeError],
-    ['dev (not yet)', { type: 'dev', target: '/x' }, TypeError],
     ['an overlay without layers', { type: 'overlay', target: '/x', lower: [] }, TypeError],
     ['an overlay with upper but no work', { type: 'overlay', target: '/x', lower: ['/a'], upper: '/u' }, TypeError],
     ['a relative target', { type: 'dir', target: 'x' }, TypeError],
@@ -47,7 +46,7 @@ describeAsRoot('mounts, in an empty rootfs', () => {
   });
 
   it('makes what is missing: /proc, /dev, targets and their parents; file, dir, symlink, tmpfs, mqueue, chmod, remount-ro', async () => {
-    const r = await run('/bin/sh', ['-c', 'cat /etc/motd; stat -c "%a %F" /data/a/b /etc/motd; readlink /bin; touch /tmp/w && echo tmp rw; touch /usr/x 2>&1 | grep -o "Read-only"; grep -c mqueue /proc/self/mounts; ls -d /proc/1 /dev/null'], {
+    const r = await run('/bin/sh', ['-c', 'cat /etc/motd; stat -c "%a %F" /data/a/b /etc/motd; readlink /bin; touch /tmp/w && echo tmp rw; touch /usr/x 2>&1 | grep -o "Read-only"; grep -c mqueue /proc/self/mounts; ls -d /proc/1 /dev/null; ls /jail/dev | tr "\\n" " "'], {
       rootfs: root,
       mounts: [
         ...system,
@@ -55,12 +54,13 @@ describeAsRoot('mounts, in an empty rootfs', () => {
         { type: 'dir', target: '/data/a/b', mode: 0o700 },
         { type: 'tmpfs', target: '/tmp' },
         { type: 'mqueue', target: '/dev/mqueue' },
+        { type: 'dev', target: '/jail/dev' },
         { type: 'chmod', target: '/etc/motd', mode: 0o600 },
         { type: 'remount-ro', target: '/usr' },
       ],
     });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('hello\n700 directory\n600 regular file\nusr/bin\ntmp rw\nRead-only\n1\n/dev/null\n/proc/1\n');
+    expect(r.stdout).toBe('hello\n700 directory\n600 regular file\nusr/bin\ntmp rw\nRead-only\n1\n/dev/null\n/proc/1\nfd full null ptmx pts random shm stderr stdin stdout tty urandom zero ');
   });
 
   it('an optional bind of a missing source is skipped; a required one fails naming its index, type, target, and the source as path', async () => {
