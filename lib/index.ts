@@ -16,7 +16,7 @@ export type {
   IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, KernelFsMount, DirEntry, SymlinkEntry, FileEntry,
   RemountReadonly, ChmodEntry, OverlayMount, StdioName, StdioEntry,
 } from './options';
-export { NsboxError, AbortError } from './errors';
+export { NsboxError, AbortError, type NsboxErrorCode, type NsboxCode, type ErrnoCode } from './errors';
 export type { Namespace, MountFlag, UmountFlag } from './constants';
 export { NAMESPACES } from './constants';
 export { unshare, setns, chroot, pivotRoot, mount, umount, sethostname, type ThreadScope, type MountOptions, type UmountOptions } from './primitives';

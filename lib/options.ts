@@ -401,7 +401,8 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
   const o: Record<string, unknown> = {};
   const given = options as Record<string, unknown>;
   // A preset is options: those given next to it win, one by one.
-  if (Object.hasOwn(given, 'preset')) Object.assign(o, presetOptions(given.preset));
+  const preset = Object.hasOwn(given, 'preset') ? given.preset : undefined;
+  if (preset !== undefined) Object.assign(o, presetOptions(preset));
   for (const key of Object.keys(options as object)) {
     if (!KNOWN.has(key)) {
       throw Object.assign(new TypeError(`Unknown option "${key}" (known: ${[...KNOWN].join(', ')})`), {

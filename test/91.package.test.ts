@@ -74,7 +74,7 @@ describe('package.json', () => {
       same: true,
       names: true,
       refused: ['ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_PACKAGE_PATH_NOT_EXPORTED'],
-      testing: ['default', 'skipUnless', 'supports', 'withSandbox'],
+      testing: ['default', 'runInSandbox', 'skipUnless', 'supports', 'withSandbox'],
       version: pkg.version,
     });
   });
