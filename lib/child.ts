@@ -13,7 +13,7 @@ import type { NativeWatch } from './native';
 import { signalNumber } from './options';
 import { readCgroups, removeCgroups, type SandboxCgroups } from './cgroup';
 import type { SpawnRequest } from './request';
-import { SETUP_STATE, notReady, type SetupState, type SetupTracked } from './setup-state';
+import { SETUP_STATE, notReady, type SetupState } from './setup-state';
 import { type StdioStream } from './stdio';
 
 /** Why the sandbox ended. */
@@ -112,7 +112,7 @@ const MAX_GRACE_MS = 2 ** 31 - 1;
  * setup step. As with `ChildProcess`, an `error` nobody listens for (and nobody awaits `exited`
  * for) is thrown.
  */
-export class IsolatedProcess extends EventEmitter implements SetupTracked {
+export class IsolatedProcess extends EventEmitter {
   /** A pidfd of the namespace's PID 1, valid until `exit`; `undefined` before and afterwards. */
   pidfd: number | undefined;
   /** Writable end of the command's stdin, with `stdio[0] === 'pipe'`. */

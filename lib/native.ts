@@ -34,8 +34,8 @@ export interface NativeBinding {
   spawn(request: Uint8Array): NativeSpawned | SpawnFailure;
   /** Compiles a seccomp profile (lib/seccomp.ts) into its BPF program, with libseccomp. */
   compileSeccomp(profile: NativeSeccompProfile): Uint8Array | NativeFailure;
-  /** A pipe, both ends close-on-exec: [read, write]. */
-  pipe(): [number, number] | NativeFailure;
+  /** A pipe, both ends close-on-exec: [read, write]; with `duplex`, a socket pair: [ours, theirs]. */
+  pipe(duplex?: boolean): [number, number] | NativeFailure;
   /**
    * Watches a spawn: onEvent('report', type, step, errno, value, syscall) per helper report,
    * ('eof') when the report pipe closes before the exit, then ('exit', siCode, siStatus, commandStatus) once,

@@ -163,11 +163,12 @@ function makePipes(binding: NativeBinding, stdio: ResolvedOptions['stdio']): { p
       childSide.push(entry === 'ignore' ? WIRE.stdio.ignore : entry);
       continue;
     }
-    const pipe = binding.pipe();
+    const pipe = binding.pipe(i >= 3);
     if (!Array.isArray(pipe)) {
       closeAll([...parent.filter((fd) => fd >= 0), ...childEnds]);
       return systemError(pipe, { step: 'open the pipes of the sandbox' });
     }
+    // [read, write] for a pipe; for a socket pair (fds 3 and up), [ours, theirs].
     const [read, write] = pipe;
     parent.push(i === 0 ? write : read);
     childSide.push(i === 0 ? read : write);

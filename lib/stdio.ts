@@ -3,17 +3,16 @@
  * @module
  */
 import net from 'net';
-import { Readable, Writable } from 'stream';
+import { Duplex, Readable, Writable } from 'stream';
 
-/** A stream per fd: writable for fd 0 (the command reads it), readable for the others. */
-export type StdioStream = Readable | Writable | null;
+/** A stream per fd: writable for fd 0 (the command reads it), readable for 1 and 2, both for 3 and up. */
+export type StdioStream = Readable | Writable | Duplex | null;
 
-/** Wraps each pipe end (-1: none) in a libuv-backed socket, as child_process does. */
+/** Wraps each pipe end (-1: none) in a libuv-backed socket, as child_process does; fds 3 and up are socket pairs, duplex. */
 export function openStdioStreams(fds: readonly number[]): StdioStream[] {
   return fds.map((fd, i) => {
     if (fd < 0) return null;
-    const socket = new net.Socket({ fd, readable: i !== 0, writable: i === 0 });
-    return socket;
+    return new net.Socket({ fd, readable: i !== 0, writable: i === 0 || i >= 3 });
   });
 }
 
@@ -26,6 +25,11 @@ export function openStdioStreams(fds: readonly number[]): StdioStream[] {
 export function endedStreams(entries: readonly ('pipe' | 'ignore' | number)[]): StdioStream[] {
   return entries.map((entry, i) => {
     if (entry !== 'pipe') return null;
+    if (i >= 3) {
+      const both = new Duplex({ read: () => undefined, write: (_chunk, _encoding, done) => done() });
+      both.destroy();
+      return both;
+    }
     if (i === 0) {
       const stdin = new Writable({ write: (_chunk, _encoding, done) => done() });
       stdin.destroy();

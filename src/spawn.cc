@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,7 +85,14 @@ struct Fds {
 int OpenStdio(const SpawnRequest& request, Fds* fds, ChildArgs* args, const char** syscall) {
   for (uint32_t i = 0; i < request.nstdio; i++) {
     int spec = request.StdioAt(i);
-    if (spec == kPipe) {
+    if (spec == kPipe && i >= 3) {
+      // Extra fds are duplex, as child_process makes them: a socket pair, not a pipe.
+      int p[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) return *syscall = "socketpair", -1;
+      fds->child[i] = p[1];
+      fds->parent[i] = p[0];
+      args->sources[i] = fds->child[i];
+    } else if (spec == kPipe) {
       int p[2];
       if (pipe2(p, O_CLOEXEC) < 0) return *syscall = "pipe2", -1;
       // fd 0 is read by the child; every other fd is written by it.
@@ -285,8 +293,11 @@ Napi::Value Getenv(const Napi::CallbackInfo& info) {
 
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  bool duplex = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return Failure(env, errno, "pipe2");
+  if (duplex ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0 : pipe2(p, O_CLOEXEC) < 0) {
+    return Failure(env, errno, duplex ? "socketpair" : "pipe2");
+  }
   Napi::Array result = Napi::Array::New(env, 2);
   result.Set(0u, Napi::Number::New(env, p[0]));
   result.Set(1u, Napi::Number::New(env, p[1]));

@@ -12,8 +12,9 @@ namespace nsbox {
 // maps, veth, and the helper's plan. A failure names its NSBOX_START_* stage.
 Napi::Value Spawn(const Napi::CallbackInfo& info);
 
-// pipe() -> [readFd, writeFd] (both O_CLOEXEC) | { errno, syscall }: the stdio of a spawn that
-// must wait (for a sandbox still being set up) is made at once, so its streams exist at once.
+// pipe(duplex?) -> [readFd, writeFd] (both O_CLOEXEC; with duplex a socket pair, [ours, theirs])
+// | { errno, syscall }: the stdio of a spawn that must wait (for a sandbox still being set up) is
+// made at once, so its streams exist at once.
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 
 // tryClone(cloneFlags) -> 0 | errno: whether this process may create these namespaces. A child

@@ -153,6 +153,23 @@ describeAsRoot('exactness', () => {
     });
   });
 
+  it("extra stdio entries given as 'pipe' are duplex, as in child_process (also for an exec that waits for its sandbox)", async () => {
+    const talk = async (child: ReturnType<typeof spawnIsolated>): Promise<string> => {
+      const fd3 = child.stdio[3] as NodeJS.ReadWriteStream;
+      let out = '';
+      fd3.on('data', (d: Buffer) => (out += d));
+      fd3.write('hello\n');
+      await child.exited;
+      return out;
+    };
+    const script = ['-c', 'read line <&3; echo got:$line >&3'];
+    expect(await talk(spawnIsolated('/bin/sh', script, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] }))).toBe('got:hello\n');
+    const box = spawnIsolated('/bin/sleep', ['30'], { stdio: 'ignore' });
+    expect(await talk(box.exec('/bin/sh', script, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] }))).toBe('got:hello\n');
+    box.kill('SIGKILL');
+    await box.exited;
+  });
+
   it('14-15: internal wiring and out-of-range numbers are refused before any syscall', async () => {
     expect(() => resolveOptions('true', [], { helperJoins: [{ kind: 'bogus' }] } as never)).toThrow(expect.objectContaining({ code: 'ERR_NSBOX_UNKNOWN_OPTION' }));
     try {
