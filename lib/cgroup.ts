@@ -103,9 +103,12 @@ function read(file: string): string | undefined {
   }
 }
 
+/** The hierarchies' mounts, read once: mountinfo is the costly read (a spawn with limits paid 0.3 ms for it). */
+let mountsOnce: ReturnType<typeof hierarchies> | undefined;
+
 /** Where each controller lives for this process: v2 when enabled for our cgroup there, else v1. */
-export function placements(mountinfo = read('/proc/self/mountinfo') ?? '', own = read('/proc/self/cgroup') ?? ''): Map<Controller, Placement> {
-  const mounts = hierarchies(mountinfo);
+export function placements(mountinfo?: string, own = read('/proc/self/cgroup') ?? ''): Map<Controller, Placement> {
+  const mounts = mountinfo !== undefined ? hierarchies(mountinfo) : (mountsOnce ??= hierarchies(read('/proc/self/mountinfo') ?? ''));
   const mine = ownCgroups(own);
   const out = new Map<Controller, Placement>();
   const under = (mount: string, cgroup: string): string => path.join(mount, cgroup.replace(/^\/+/, ''));
@@ -192,16 +195,17 @@ export function createCgroups(limits: ResolvedLimits): SandboxCgroups | NsboxErr
     const hint = err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? ` (${process.geteuid?.() === 0 ? 'this cgroup hierarchy is not writable here' : 'no delegated cgroup v2 subtree: run under one, e.g. systemd-run --user --scope -p Delegate=yes, or as root'})` : '';
     return systemError({ errno: -(err.errno ?? -5), syscall: err.syscall ?? 'open' }, { step: `${what}${hint}`, path: file });
   };
+  // Only the controllers the limits need: each costs a mkdir and an rmdir per spawn. Usage comes
+  // from these where they account it, from the init's own accounting otherwise.
   const wanted = new Set<Controller>();
   for (const version of [1, 2] as const) for (const c of limitFiles(limits, version).keys()) wanted.add(c);
-  // Accounting comes along wherever it lives (cpuacct on v1), for `usage`.
-  wanted.add('cpuacct');
-  wanted.add('memory');
+  // CPU accounting that survives a SIGKILLed init (v1 keeps it in its own cpuacct hierarchy).
+  if (where.get('cpuacct')?.version === 1) wanted.add('cpuacct');
   const box = `box-${serial++}`;
   for (const c of wanted) {
     const p = where.get(c);
     if (!p) {
-      if (c === 'cpuacct' || (c === 'memory' && limits.memory === undefined && limits.memorySwap === undefined)) continue;
+      if (c === 'cpuacct') continue;
       return fail(Object.assign(new Error(), { errno: -95, code: 'EOPNOTSUPP', syscall: 'mkdir' }), `put the sandbox in a ${c} cgroup: this host has no ${c} controller`, '/sys/fs/cgroup');
     }
     const dir = path.join(parentOf(p.own), box);
@@ -250,7 +254,8 @@ export function readCgroups(cg: SandboxCgroups): { limitsHit: LimitHit[]; oomKil
   const mem = cg.dirs.get('memory');
   const pids = cg.dirs.get('pids');
   const cpu = cg.dirs.get('cpu');
-  const acct = cg.dirs.get('cpuacct');
+  // v2 accounts CPU in cpu.stat of the cpu controller; v1 in cpuacct, which is made only when asked.
+  const acct = cg.dirs.get('cpuacct') ?? (cpu?.version === 2 ? cpu : undefined);
   let oomKilled = false;
   let maxRssBytes: number | undefined;
   if (mem) {
