@@ -10,13 +10,13 @@ import fs from 'fs';
 import os from 'os';
 import tty from 'tty';
 import path from 'path';
-import { parseArgs, type ParseArgsConfig } from 'util';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityName, type Capability } from './capabilities';
 import { NsboxError } from './errors';
 import type { OciSeccomp } from './seccomp';
-import type { IsolatedOptions, MountSpec } from './options';
+import type { BindMount, IsolatedOptions, MountSpec } from './options';
 import type { IsolatedProcess } from './child';
 import { spawnIsolated } from './spawn';
+import { dryRun } from './dry-run';
 
 const EXIT_STATUS = `Exit status:
   N        the command's own exit status
@@ -64,17 +64,50 @@ Options:
   --user              new user namespace (root inside, you outside: works without root)
   --all               a new namespace of every kind
   --cwd DIR           working directory inside
-  --bind SRC:DST      bind-mount host SRC on DST inside the rootfs (repeatable)
+  --bind SRC:DST      bind-mount host SRC on DST (repeatable; SRC DEST is bwrap's form, below)
   --ro-bind SRC:DST   the same, read-only (repeatable)
-  --tmpfs DST         mount a tmpfs on DST inside the rootfs (repeatable)
+  --tmpfs DST         mount a tmpfs on DST (repeatable)
   --no-init           the command itself is PID 1 (no reaping, default signal handling off)
   --kill-after SECS   after a signal that asks the sandbox to end (INT, TERM, HUP, QUIT) or a
                       hang-up of the terminal, SIGKILL it SECS later if it still runs (default 2)
   --no-proc           keep the host's /proc (ps then shows the host's processes)
   --no-dev            no minimal /dev in the rootfs
   --new-session       detach the command from the terminal even when it is interactive
+  --dry-run           print the plan (dryRun's JSON: namespaces, maps, every setup step) and run
+                      nothing
   -h, --help          show this help
   -V, --version       print nsbox's version
+
+bubblewrap's flags (a bwrap command line runs under nsbox by changing the program's name):
+  --bind SRC DEST, --ro-bind SRC DEST, --dev-bind SRC DEST    bind mounts (recursive)
+  --bind-try, --ro-bind-try, --dev-bind-try SRC DEST         the same, skipped if SRC is missing
+  --tmpfs DEST, --proc DEST, --dev DEST, --mqueue DEST       new filesystems
+  --dir DEST, --symlink SRC DEST, --chmod OCTAL PATH         a directory, a link to SRC, a mode
+  --file FD DEST, --bind-data FD DEST, --ro-bind-data FD DEST  a file with fd FD's content
+  --remount-ro DEST   DEST read-only (recursively, unlike bwrap)
+  --perms OCTAL       the mode of the next --tmpfs, --dir, --file, --bind-data, --ro-bind-data
+  --size BYTES        the size of the next --tmpfs
+  --overlay-src SRC   a lower layer (repeatable, bottom to top) of the next overlay:
+  --tmp-overlay DEST  overlayfs on DEST, its writes in a tmpfs that vanishes with the sandbox
+  --overlay RWSRC WORKDIR DEST   overlayfs on DEST, its writes in RWSRC
+  --uid UID, --gid GID           who the command is inside
+  --setenv VAR VALUE, --unsetenv VAR, --clearenv   the environment, changed in the order given
+  --chdir DIR, --argv0 VALUE, --hostname NAME, --new-session, --cap-add CAP, --cap-drop CAP
+  --unshare-user, --unshare-ipc, --unshare-pid, --unshare-net, --unshare-uts, --unshare-cgroup,
+  --unshare-all, --share-net      namespaces (nsbox always makes new PID and mount ones)
+  --as-pid-1          the same as --no-init
+  --die-with-parent   accepted: nsbox always does
+They are applied in the order given. A mount on '/' gives the root: --ro-bind / / (or --bind / /)
+is the host's tree, read-only (or not), --bind DIR / is DIR; only then do --proc /proc and
+--dev /dev decide whether the sandbox gets a new /proc and /dev, as in bwrap. Without one, unlike
+bwrap (which starts from an empty root), the root stays the host's tree (or --rootfs) and the
+mounts are made on it, in the sandbox only; --file, --bind-data, --ro-bind-data, --dir, --symlink
+and --chmod, which would change the host's own files, then need a root. DEST must be absolute.
+--bind and --ro-bind take SRC DEST unless their word holds a ':' and is followed by a flag, --
+or nothing (then it is SRC:DST). bwrap's flags nsbox does not offer (--seccomp FD, --userns, --pidns, --lock-file, --sync-fd, --info-fd,
+--json-status-fd, --block-fd, --userns-block-fd, --exec-label, --file-label, --add-seccomp-fd,
+--args, --bind-fd, --ro-bind-fd, --ro-overlay, --unshare-user-try, --unshare-cgroup-try,
+--disable-userns, --assert-userns-disabled, --level-prefix) are refused by name (exit 2).
 
 The options end at -- or at the first word that is not one: nsbox run ls -la / works.
 
@@ -101,12 +134,6 @@ const HANGUP_POLL_MS = 250;
 function fail(message: string, code = 125): never {
   process.stderr.write(`nsbox: ${message}\n`);
   process.exit(code);
-}
-
-function splitMount(value: string, flag: string): [string, string] {
-  const at = value.indexOf(':');
-  if (at <= 0 || at === value.length - 1) fail(`${flag} takes SRC:DST, got '${value}'`);
-  return [value.slice(0, at), value.slice(at + 1)];
 }
 
 /** --cap-add and --cap-drop, as Docker reads them: drops from the default set, then adds. */
@@ -145,47 +172,365 @@ function seccompFile(file: string): OciSeccomp {
   }
 }
 
-/** The flags of `nsbox run`, as parseArgs reads them. */
-const RUN_OPTIONS = {
-  rootfs: { type: 'string' },
-  'readonly-root': { type: 'boolean' },
-  'no-new-privs': { type: 'boolean' },
-  'allow-new-privs': { type: 'boolean' },
-  'cap-add': { type: 'string', multiple: true },
-  'cap-drop': { type: 'string', multiple: true },
-  seccomp: { type: 'string' },
-  'no-seccomp': { type: 'boolean' },
-  untrusted: { type: 'boolean' },
-  nice: { type: 'string' },
-  hostname: { type: 'string' },
-  ipc: { type: 'boolean' },
-  net: { type: 'boolean' },
-  cgroup: { type: 'boolean' },
-  user: { type: 'boolean' },
-  all: { type: 'boolean' },
-  cwd: { type: 'string' },
-  bind: { type: 'string', multiple: true },
-  'ro-bind': { type: 'string', multiple: true },
-  tmpfs: { type: 'string', multiple: true },
-  'no-init': { type: 'boolean' },
-  'kill-after': { type: 'string' },
-  'no-proc': { type: 'boolean' },
-  'no-dev': { type: 'boolean' },
-  'new-session': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
-
-type RunFlag = keyof typeof RUN_OPTIONS;
-
 /** This package's version, from its package.json. */
 function version(): string {
   return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/**
+ * What the flags of `nsbox run` build, in the order given: the options, the mounts, the
+ * environment, and the modifiers (`--perms`, `--size`, `--overlay-src`) waiting for the operation
+ * they apply to, as bwrap keeps them.
+ */
+interface RunState {
+  options: IsolatedOptions;
+  /** Option path -> the flag that set it, as typed. */
+  flags: Map<string, string>;
+  mounts: MountSpec[];
+  capAdd: string[];
+  capDrop: string[];
+  untrusted: boolean;
+  user: boolean;
+  noInit: boolean;
+  newSession: boolean;
+  killAfter: string | undefined;
+  /** undefined until an environment flag: then a copy of process.env, changed in order. */
+  env: Record<string, string> | undefined;
+  perms: number | undefined;
+  size: number | undefined;
+  overlaySrc: string[];
+  /** A bwrap mount flag on '/' (`--ro-bind / /`, `--bind DIR /`): the rootfs. */
+  root: { source: string; readonly: boolean; typed: string } | undefined;
+  /** `--proc /proc`, `--dev /dev`: nsbox's own /proc and /dev (undefined: not given). */
+  proc: boolean | undefined;
+  dev: boolean | undefined;
+}
+
+type Apply = (s: RunState, v: readonly string[], typed: string) => void;
+
+interface FlagSpec {
+  /** How many words follow the flag. */
+  n: number;
+  apply: Apply;
+  /** The value in --help, for "takes N values" messages. */
+  takes?: ('perms' | 'size')[];
+  /** An operation that takes the pending --overlay-src layers. */
+  overlay?: boolean;
+}
+
+const usage = (message: string): never => fail(message, 2);
+
+/** A bwrap octal mode (`--perms 0700`, `--chmod 755 PATH`). */
+function octal(flag: string, value: string): number {
+  if (!/^[0-7]{1,5}$/.test(value) || Number.parseInt(value, 8) > 0o7777) usage(`${flag} takes an octal mode up to 07777, got '${value}'`);
+  return Number.parseInt(value, 8);
+}
+
+/** A uid or gid, as bwrap takes them. */
+function idValue(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 0xfffffffe) usage(`${flag} takes a number from 0 to 4294967294, got '${value}'`);
+  return Number(value);
+}
+
+/**
+ * The content of an fd given on the command line (`--file FD DEST`), which is then closed, as bwrap
+ * does. It must be one the caller passed (as with bwrap, a wrong number reads whatever is there,
+ * possibly one of Node's own pipes); Node's epoll and eventfds are refused, and an fd that cannot be
+ * read is left alone.
+ */
+function fdContent(typed: string, value: string): Buffer {
+  if (!/^\d+$/.test(value)) usage(`${typed}: FD must be a file descriptor number, got '${value}'`);
+  const fd = Number(value);
+  let content: Buffer;
+  try {
+    // Node's event loop (epoll, eventfds) is never a file to read.
+    if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:')) usage(`${typed}: fd ${fd} is not a file, a pipe or a socket`);
+    content = fs.readFileSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return usage(`${typed}: cannot read fd ${fd}: ${code === 'ENOENT' ? 'EBADF' : (code ?? (e as Error).message)}`);
+  }
+  fs.closeSync(fd);
+  return content;
+}
+
+const isRoot = (target: string): boolean => target.startsWith('/') && path.posix.normalize(target).replace(/\/+$/, '') === '';
+
+/** Appends a mount, named by its flag in errors. */
+function addMount(s: RunState, spec: MountSpec, typed: string): void {
+  s.flags.set(`mounts[${s.mounts.length}]`, typed);
+  s.mounts.push(spec);
+}
+
+/**
+ * --bind, --ro-bind, --dev-bind and their -try forms. One on '/' is the rootfs (bwrap mounts on
+ * an empty root; nsbox's root is the host's tree unless one is given).
+ */
+function bindFlag(type: BindMount['type'], optional: boolean): Apply {
+  return (s, v, typed) => {
+    const [source = '', target = ''] = v.length === 1 ? splitMount(v[0]!, typed.split(' ')[0]!) : v;
+    if (v.length === 2 && isRoot(target)) {
+      if (s.root) usage(`${typed}: the root is already given by ${s.root.typed}`);
+      if (s.options.rootfs !== undefined) usage(`${typed}: the root is already given by --rootfs`);
+      s.root = { source, readonly: type === 'ro-bind', typed };
+      return;
+    }
+    // The SRC:DST form keeps what it always made: a bind, read-only for --ro-bind.
+    const spec: BindMount = v.length === 1 ? (type === 'ro-bind' ? { type: 'bind', source, target, readonly: true } : { type, source, target }) : { type, source, target };
+    if (optional) spec.optional = true;
+    addMount(s, spec, typed);
+  };
+}
+
+function splitMount(value: string, flag: string): [string, string] {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) usage(`${flag} takes SRC DEST (or SRC:DST), got '${value}'`);
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+/** A mount flag that cannot be on '/' in nsbox (the root comes from --bind/--ro-bind SRC / or --rootfs). */
+function notOnRoot(typed: string, target: string): void {
+  if (isRoot(target)) usage(`${typed}: nsbox cannot make '/' this way; give the root with --ro-bind / /, --bind DIR / or --rootfs DIR`);
+}
+
+const set =
+  <K extends keyof IsolatedOptions>(key: K, value: IsolatedOptions[K]): Apply =>
+  (s, _v, typed) => {
+    s.options[key] = value;
+    s.flags.set(key, typed);
+  };
+
+const env = (s: RunState): Record<string, string> => (s.env ??= { ...(process.env as Record<string, string>) });
+
+/** The flags of `nsbox run`: nsbox's own and bubblewrap's, each applied in the order given. */
+const FLAGS: Record<string, FlagSpec> = {
+  // nsbox's own
+  rootfs: {
+    n: 1,
+    apply: (s, [dir], typed) => {
+      if (s.root) usage(`--rootfs: the root is already given by ${s.root.typed}`);
+      set('rootfs', dir)(s, [], typed.split(' ')[0]!);
+    },
+  },
+  'readonly-root': { n: 0, apply: set('readonlyRoot', true) },
+  'no-new-privs': { n: 0, apply: set('noNewPrivileges', true) },
+  'allow-new-privs': { n: 0, apply: set('noNewPrivileges', false) },
+  'cap-add': { n: 1, apply: (s, [cap]) => void s.capAdd.push(cap!) },
+  'cap-drop': { n: 1, apply: (s, [cap]) => void s.capDrop.push(cap!) },
+  seccomp: {
+    n: 1,
+    apply: (s, [file]) => {
+      // bwrap's --seccomp FD (a compiled BPF program) is not nsbox's --seccomp FILE (OCI JSON).
+      if (/^\d+$/.test(file!) && !fs.existsSync(file!)) usage(`bubblewrap's --seccomp FD (a compiled BPF program on an fd) is not supported by nsbox run: its --seccomp takes a FILE of OCI JSON`);
+      set('seccomp', seccompFile(file!))(s, [], `--seccomp ${file}`);
+    },
+  },
+  'no-seccomp': { n: 0, apply: set('seccomp', false) },
+  untrusted: {
+    n: 0,
+    apply: (s, v, typed) => {
+      s.untrusted = true;
+      set('preset', 'untrusted')(s, v, typed);
+    },
+  },
+  nice: {
+    n: 1,
+    apply: (s, [n], typed) => {
+      if (!/^-?\d+$/.test(n!)) usage(`--nice takes an integer, got '${n}'`);
+      set('nice', Number(n))(s, [], typed.split(' ')[0]!);
+    },
+  },
+  hostname: { n: 1, apply: (s, [name]) => set('hostname', name)(s, [], '--hostname') },
+  ipc: { n: 0, apply: set('ipc', true) },
+  net: { n: 0, apply: set('net', true) },
+  cgroup: { n: 0, apply: set('cgroup', true) },
+  user: {
+    n: 0,
+    apply: (s, v, typed) => {
+      s.user = true;
+      set('user', true)(s, v, typed);
+    },
+  },
+  all: { n: 0, apply: set('namespaces', 'all') },
+  cwd: { n: 1, apply: (s, [dir]) => set('cwd', dir)(s, [], '--cwd') },
+  'no-init': { n: 0, apply: (s) => void (s.noInit = true) },
+  'kill-after': { n: 1, apply: (s, [secs]) => void (s.killAfter = secs) },
+  'no-proc': { n: 0, apply: (s) => void (s.proc = false) },
+  'no-dev': { n: 0, apply: (s) => void (s.dev = false) },
+  'new-session': { n: 0, apply: (s) => void (s.newSession = true) },
+  'dry-run': { n: 0, apply: () => undefined },
+  help: { n: 0, apply: () => undefined },
+  version: { n: 0, apply: () => undefined },
+  // bubblewrap's: mounts, in order
+  bind: { n: 2, apply: bindFlag('bind', false) },
+  'ro-bind': { n: 2, apply: bindFlag('ro-bind', false) },
+  'dev-bind': { n: 2, apply: bindFlag('dev-bind', false) },
+  'bind-try': { n: 2, apply: bindFlag('bind', true) },
+  'ro-bind-try': { n: 2, apply: bindFlag('ro-bind', true) },
+  'dev-bind-try': { n: 2, apply: bindFlag('dev-bind', true) },
+  tmpfs: {
+    n: 1,
+    takes: ['perms', 'size'],
+    apply: (s, [target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'tmpfs', target: target!, ...(s.size === undefined ? {} : { size: s.size }), ...(s.perms === undefined ? {} : { mode: s.perms }) }, typed);
+    },
+  },
+  proc: {
+    n: 1,
+    apply: (s, [target], typed) => {
+      notOnRoot(typed, target!);
+      // On /proc: nsbox's own, the PID namespace's, with the OCI paths masked.
+      if (path.posix.normalize(target!) === '/proc') s.proc = true;
+      else addMount(s, { type: 'proc', target: target! }, typed);
+    },
+  },
+  dev: {
+    n: 1,
+    apply: (s, [target], typed) => {
+      notOnRoot(typed, target!);
+      // On /dev of a rootfs: nsbox's own minimal /dev (the same nodes as bwrap's).
+      if (path.posix.normalize(target!) === '/dev' && (s.root !== undefined || s.options.rootfs !== undefined)) s.dev = true;
+      else addMount(s, { type: 'dev', target: target! }, typed);
+    },
+  },
+  mqueue: {
+    n: 1,
+    apply: (s, [target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'mqueue', target: target! }, typed);
+    },
+  },
+  dir: {
+    n: 1,
+    takes: ['perms'],
+    apply: (s, [target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'dir', target: target!, ...(s.perms === undefined ? {} : { mode: s.perms }) }, typed);
+    },
+  },
+  symlink: {
+    n: 2,
+    apply: (s, [linkTo, target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'symlink', target: target!, linkTo: linkTo! }, typed);
+    },
+  },
+  'remount-ro': {
+    n: 1,
+    apply: (s, [target], typed) => {
+      if (isRoot(target!)) set('readonlyRoot', true)(s, [], typed);
+      else addMount(s, { type: 'remount-ro', target: target! }, typed);
+    },
+  },
+  chmod: {
+    n: 2,
+    apply: (s, [mode, target], typed) => addMount(s, { type: 'chmod', target: target!, mode: octal('--chmod', mode!) }, typed),
+  },
+  perms: {
+    n: 1,
+    apply: (s, [mode]) => {
+      if (s.perms !== undefined) usage('--perms given twice for the same operation');
+      s.perms = octal('--perms', mode!);
+    },
+  },
+  size: {
+    n: 1,
+    apply: (s, [bytes]) => {
+      if (s.size !== undefined) usage('--size given twice for the same operation');
+      if (!/^(\d+|0x[0-9a-f]+)$/i.test(bytes!) || Number(bytes) <= 0 || !Number.isSafeInteger(Number(bytes))) usage(`--size takes a positive number of bytes, got '${bytes}'`);
+      s.size = Number(bytes);
+    },
+  },
+  'overlay-src': { n: 1, apply: (s, [src]) => void s.overlaySrc.push(src!) },
+  'tmp-overlay': {
+    n: 1,
+    overlay: true,
+    apply: (s, [target], typed) => {
+      if (s.overlaySrc.length === 0) usage(`${typed}: needs at least one --overlay-src before it`);
+      notOnRoot(typed, target!);
+      // bwrap takes the layers bottom to top; nsbox's lower, as overlayfs's, top first.
+      addMount(s, { type: 'overlay', target: target!, lower: [...s.overlaySrc].reverse() }, typed);
+    },
+  },
+  overlay: {
+    n: 3,
+    overlay: true,
+    apply: (s, [upper, work, target], typed) => {
+      if (s.overlaySrc.length === 0) usage(`${typed}: needs at least one --overlay-src before it`);
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'overlay', target: target!, lower: [...s.overlaySrc].reverse(), upper: upper!, work: work! }, typed);
+    },
+  },
+  file: {
+    n: 2,
+    takes: ['perms'],
+    apply: (s, [fd, target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'file', target: target!, content: fdContent(typed, fd!), ...(s.perms === undefined ? {} : { mode: s.perms }) }, typed);
+    },
+  },
+  'bind-data': {
+    n: 2,
+    takes: ['perms'],
+    apply: (s, [fd, target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'file', target: target!, content: fdContent(typed, fd!), mode: s.perms ?? 0o600 }, typed);
+    },
+  },
+  'ro-bind-data': {
+    n: 2,
+    takes: ['perms'],
+    apply: (s, [fd, target], typed) => {
+      notOnRoot(typed, target!);
+      addMount(s, { type: 'file', target: target!, content: fdContent(typed, fd!), mode: s.perms ?? 0o600, readonly: true }, typed);
+    },
+  },
+  // bubblewrap's: who, where, what environment
+  uid: { n: 1, apply: (s, [uid], typed) => set('uid', idValue('--uid', uid!))(s, [], typed) },
+  gid: { n: 1, apply: (s, [gid], typed) => set('gid', idValue('--gid', gid!))(s, [], typed) },
+  chdir: { n: 1, apply: (s, [dir]) => set('cwd', dir)(s, [], '--chdir') },
+  argv0: { n: 1, apply: (s, [argv0]) => set('argv0', argv0)(s, [], '--argv0') },
+  setenv: {
+    n: 2,
+    apply: (s, [name, value]) => {
+      if (!name || name.includes('=')) usage(`--setenv takes VAR VALUE, and VAR cannot be empty or hold '=', got '${name}'`);
+      env(s)[name] = value!;
+    },
+  },
+  unsetenv: { n: 1, apply: (s, [name]) => void delete env(s)[name!] },
+  clearenv: { n: 0, apply: (s) => void (s.env = {}) },
+  // bubblewrap's: namespaces and the process
+  'unshare-user': { n: 0, apply: (s, v, typed) => FLAGS.user!.apply(s, v, typed) },
+  'unshare-ipc': { n: 0, apply: set('ipc', true) },
+  'unshare-pid': { n: 0, apply: set('pid', true) },
+  'unshare-net': { n: 0, apply: set('net', true) },
+  'unshare-uts': { n: 0, apply: set('uts', true) },
+  'unshare-cgroup': { n: 0, apply: set('cgroup', true) },
+  'unshare-all': {
+    n: 0,
+    apply: (s, v, typed) => {
+      for (const key of ['user', 'ipc', 'pid', 'net', 'uts', 'cgroup'] as const) set(key, true)(s, v, typed);
+      s.user = true;
+    },
+  },
+  'share-net': { n: 0, apply: set('net', false) },
+  'die-with-parent': { n: 0, apply: () => undefined },
+  'as-pid-1': { n: 0, apply: (s) => void (s.noInit = true) },
+};
+
+/** bubblewrap's flags nsbox does not offer: refused by name rather than misread. */
+const BWRAP_UNSUPPORTED = new Set([
+  'args', 'userns', 'userns2', 'pidns', 'lock-file', 'sync-fd', 'info-fd', 'json-status-fd', 'block-fd', 'userns-block-fd',
+  'exec-label', 'file-label', 'add-seccomp-fd', 'unshare-user-try', 'unshare-cgroup-try', 'disable-userns', 'assert-userns-disabled',
+  'ro-overlay', 'bind-fd', 'ro-bind-fd', 'level-prefix',
+]);
+
+const SHORT: Record<string, string> = { '-h': 'help', '-V': 'version' };
+
 /** The flag closest to a misspelt one (edit distance at most 2, or a unique prefix), for "did you mean". */
 function closestFlag(word: string): string | undefined {
-  const names = Object.keys(RUN_OPTIONS);
+  const names = Object.keys(FLAGS);
   const prefixed = names.filter((n) => n.startsWith(word) && word.length >= 2);
   if (prefixed.length === 1) return prefixed[0];
   let best: string | undefined;
@@ -208,38 +553,50 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+interface Token {
+  name: string;
+  values: string[];
+  /** The flag as typed, with its values: `--ro-bind /a /b`. */
+  typed: string;
+}
+
 /**
  * Splits `nsbox run` arguments into its flags and the command: the flags end at `--` or at the
- * first word that is not a flag (`nsbox run ls -la /`), as in env(1) and sudo. A flag that takes
- * a value takes the next word whatever it is (`--nice -5`); it is handed on as `--flag=value`,
- * which parseArgs reads without doubt. An unknown flag is a usage error with "did you mean".
+ * first word that is not a flag (`nsbox run ls -la /`), as in env(1), sudo and bwrap. A flag takes
+ * its values from the next words whatever they are (`--nice -5`); one value may be inline
+ * (`--nice=3`). `--bind` and `--ro-bind` take SRC DEST, or the older single SRC:DST when that word
+ * holds a ':' and the word after it is a flag, `--` or absent. An unknown flag is a usage error
+ * with "did you mean"; one of bubblewrap's that nsbox does not offer is refused by name.
  */
-function splitRun(argv: readonly string[]): { options: string[]; command: string[] } {
-  const options: string[] = [];
+function splitRun(argv: readonly string[]): { tokens: Token[]; command: string[] } {
+  const tokens: Token[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    if (word === '--') return { options, command: argv.slice(i + 1) };
-    if (!word.startsWith('-') || word === '-') return { options, command: argv.slice(i) };
-    const short = Object.entries(RUN_OPTIONS as Record<string, { short?: string }>).find(([, o]) => o.short !== undefined && `-${o.short}` === word);
-    const [name = '', inline] = short ? [short[0]] : word.startsWith('--') ? splitInline(word.slice(2)) : [''];
-    const spec = RUN_OPTIONS[name as RunFlag] as { type: 'string' | 'boolean' } | undefined;
+    if (word === '--') return { tokens, command: argv.slice(i + 1) };
+    if (!word.startsWith('-') || word === '-') return { tokens, command: argv.slice(i) };
+    const [name = '', inline] = SHORT[word] ? [SHORT[word]] : word.startsWith('--') ? splitInline(word.slice(2)) : [''];
+    const spec = FLAGS[name];
     if (!spec) {
+      if (BWRAP_UNSUPPORTED.has(name)) usage(`bubblewrap's --${name} is not supported by nsbox run (nsbox run --help lists what is)`);
       const guess = word.startsWith('--') ? closestFlag(name) : undefined;
-      fail(`unknown option '${word}'${guess ? `: did you mean --${guess}?` : ''} (nsbox run --help lists them)`, 2);
+      usage(`unknown option '${word}'${guess ? `: did you mean --${guess}?` : ''} (nsbox run --help lists them)`);
     }
-    if (spec.type === 'boolean') {
-      if (inline !== undefined) fail(`${word.split('=')[0]} takes no value`, 2);
-      options.push(`--${name}`);
-      continue;
-    }
+    const flag = word.startsWith('--') ? `--${name}` : word;
+    let n = spec.n;
     if (inline !== undefined) {
-      options.push(`--${name}=${inline}`);
+      if (spec.n === 0) usage(`${flag} takes no value`);
+      // --bind=SRC:DST is the single-word form.
+      if (spec.n > 1 && !((name === 'bind' || name === 'ro-bind') && inline.includes(':'))) usage(`${flag} takes ${spec.n} values, not ${flag}=VALUE`);
+      tokens.push({ name, values: [inline], typed: `${flag} ${inline}` });
       continue;
     }
-    if (i + 1 >= argv.length) fail(`--${name} needs a value (nsbox run --help)`, 2);
-    options.push(`--${name}=${argv[++i]!}`);
+    if ((name === 'bind' || name === 'ro-bind') && argv[i + 1]?.includes(':') && (i + 2 >= argv.length || argv[i + 2]!.startsWith('-'))) n = 1;
+    if (i + n >= argv.length) usage(n === 1 ? `${flag} needs a value (nsbox run --help)` : `${flag} takes ${n} values (nsbox run --help)`);
+    const values = argv.slice(i + 1, i + 1 + n);
+    tokens.push({ name, values, typed: [flag, ...values].join(' ') });
+    i += n;
   }
-  return { options, command: [] };
+  return { tokens, command: [] };
 }
 
 function splitInline(flag: string): [string, string | undefined] {
@@ -256,83 +613,108 @@ interface ParsedRun {
   flags: Map<string, string>;
   /** After a signal that asks the sandbox to end, SIGKILL this many ms later (--kill-after). */
   killAfterMs: number;
+  /** --dry-run: print the plan, run nothing. */
+  dryRun: boolean;
 }
 
 function parseRun(argv: string[]): ParsedRun {
-  const { options: tokens, command: words } = splitRun(argv);
-  const { values } = parseArgs({ args: tokens, allowPositionals: false, strict: true, options: RUN_OPTIONS });
-  if (values.version) {
+  const { tokens, command: words } = splitRun(argv);
+  const given = new Set(tokens.map((t) => t.name));
+  if (given.has('version')) {
     process.stdout.write(`${version()}\n`);
     process.exit(0);
   }
-  if (values.help) {
+  if (given.has('help')) {
     process.stdout.write(`${RUN_USAGE}\n`);
     process.exit(0);
   }
   const [command, ...args] = words;
   if (!command) fail('no command given (nsbox run --help)', 2);
-  const flags = new Map<string, string>();
-  const mounts: MountSpec[] = [];
-  const mount = (flag: string, spec: MountSpec, value: string): void => {
-    flags.set(`mounts[${mounts.length}]`, `${flag} ${value}`);
-    mounts.push(spec);
+  const s: RunState = {
+    options: {},
+    flags: new Map(),
+    mounts: [],
+    capAdd: [],
+    capDrop: [],
+    untrusted: false,
+    user: false,
+    noInit: false,
+    newSession: false,
+    killAfter: undefined,
+    env: undefined,
+    perms: undefined,
+    size: undefined,
+    overlaySrc: [],
+    root: undefined,
+    proc: undefined,
+    dev: undefined,
   };
-  for (const v of values.bind ?? []) {
-    const [source, target] = splitMount(v, '--bind');
-    mount('--bind', { type: 'bind', source, target }, v);
+  for (const token of tokens) {
+    const spec = FLAGS[token.name]!;
+    spec.apply(s, token.values, token.typed);
+    // bwrap's modifiers apply to the very next operation, which must be one they fit.
+    if (token.name === 'perms' || token.name === 'size') continue;
+    const takes = spec.takes ?? [];
+    if (s.perms !== undefined && !takes.includes('perms')) usage(`--perms must be followed by an operation that creates a file (--tmpfs, --dir, --file, --bind-data, --ro-bind-data), not ${token.typed.split(' ')[0]}`);
+    if (s.size !== undefined && !takes.includes('size')) usage(`--size must be followed by --tmpfs, not ${token.typed.split(' ')[0]}`);
+    s.perms = undefined;
+    s.size = undefined;
+    if (token.name === 'overlay-src') continue;
+    if (s.overlaySrc.length > 0 && !spec.overlay) usage(`--overlay-src must be followed by another --overlay-src, --tmp-overlay or --overlay, not ${token.typed.split(' ')[0]}`);
+    s.overlaySrc = [];
   }
-  for (const v of values['ro-bind'] ?? []) {
-    const [source, target] = splitMount(v, '--ro-bind');
-    mount('--ro-bind', { type: 'bind', source, target, readonly: true }, v);
-  }
-  for (const target of values.tmpfs ?? []) mount('--tmpfs', { type: 'tmpfs', target }, target);
+  if (s.perms !== undefined || s.size !== undefined) usage(`${s.perms !== undefined ? '--perms' : '--size'} must be followed by the operation it applies to`);
+  if (s.overlaySrc.length > 0) usage('--overlay-src must be followed by --tmp-overlay or --overlay');
+  const { options, flags } = s;
   // An interactive shell needs the terminal, as its foreground group; otherwise detach from it
   // (CVE-2017-5226).
   // tty.isatty, not process.stdin.isTTY: touching process.stdin would make the shared terminal
   // non-blocking under the shell's feet.
-  const interactive = tty.isatty(0) && values['new-session'] !== true;
-  const options: IsolatedOptions = {
-    stdio: 'inherit',
-    init: !values['no-init'],
-    newSession: !interactive,
-    foreground: interactive,
-  };
-  const set = <K extends keyof IsolatedOptions>(key: K, value: IsolatedOptions[K], flag: string): void => {
-    options[key] = value;
-    flags.set(key, flag);
-  };
-  if (values['no-init']) flags.set('init', '--no-init');
-  if (values['new-session']) flags.set('newSession', '--new-session');
-  if (values.rootfs !== undefined) set('rootfs', values.rootfs, '--rootfs');
-  if (values['readonly-root']) set('readonlyRoot', true, '--readonly-root');
-  if (values['no-new-privs']) set('noNewPrivileges', true, '--no-new-privs');
-  if (values['allow-new-privs']) set('noNewPrivileges', false, '--allow-new-privs');
-  if (values.untrusted) set('preset', 'untrusted', '--untrusted');
-  if (values['cap-add'] || values['cap-drop']) {
-    const flag = values['cap-add'] && values['cap-drop'] ? '--cap-add/--cap-drop' : values['cap-add'] ? '--cap-add' : '--cap-drop';
-    set('capabilities', capabilitiesFrom(values['cap-add'] ?? [], values['cap-drop'] ?? [], values.untrusted === true), flag);
+  const interactive = tty.isatty(0) && !s.newSession;
+  Object.assign(options, { stdio: 'inherit', init: !s.noInit, newSession: !interactive, foreground: interactive });
+  if (s.noInit) flags.set('init', given.has('as-pid-1') ? '--as-pid-1' : '--no-init');
+  if (s.newSession) flags.set('newSession', '--new-session');
+  if (s.capAdd.length > 0 || s.capDrop.length > 0) {
+    const flag = s.capAdd.length > 0 && s.capDrop.length > 0 ? '--cap-add/--cap-drop' : s.capAdd.length > 0 ? '--cap-add' : '--cap-drop';
+    options.capabilities = capabilitiesFrom(s.capAdd, s.capDrop, s.untrusted);
+    flags.set('capabilities', flag);
   }
-  if (values['no-seccomp']) set('seccomp', false, '--no-seccomp');
-  if (values.seccomp !== undefined) set('seccomp', seccompFile(values.seccomp), `--seccomp ${values.seccomp}`);
-  if (values.nice !== undefined) {
-    if (!/^-?\d+$/.test(values.nice)) fail(`--nice takes an integer, got '${values.nice}'`, 2);
-    set('nice', Number(values.nice), '--nice');
-  }
-  if (values.hostname !== undefined) set('hostname', values.hostname, '--hostname');
-  if (values.ipc) set('ipc', true, '--ipc');
-  if (values.net) set('net', true, '--net');
-  if (values.cgroup) set('cgroup', true, '--cgroup');
   // Without root, namespaces need a user namespace: take one rather than fail with EPERM.
-  if (values.user) set('user', true, '--user');
-  else if (process.geteuid?.() !== 0) options.user = true;
-  if (values.all) set('namespaces', 'all', '--all');
-  if (values.cwd !== undefined) set('cwd', values.cwd, '--cwd');
-  if (values['no-proc']) set('proc', false, '--no-proc');
-  if (values['no-dev']) set('dev', false, '--no-dev');
-  if (mounts.length > 0) options.mounts = mounts;
-  const killAfter = values['kill-after'] ?? String(DEFAULT_KILL_AFTER_S);
+  if (!s.user && process.geteuid?.() !== 0) options.user = true;
+  if (s.root) {
+    // bwrap's root: nothing but what its flags mount, so the host's /proc and /dev stay as they
+    // are in the copy of the host's tree unless --proc /proc or --dev /dev asks for new ones.
+    options.rootfs = s.root.source;
+    flags.set('rootfs', s.root.typed);
+    if (s.root.readonly) {
+      options.readonlyRoot = true;
+      flags.set('readonlyRoot', s.root.typed);
+    }
+    s.proc ??= false;
+    s.dev ??= false;
+  }
+  if (s.proc !== undefined) {
+    options.proc = s.proc;
+    flags.set('proc', s.proc ? '--proc /proc' : '--no-proc');
+  }
+  if (s.dev !== undefined) {
+    options.dev = s.dev;
+    flags.set('dev', s.dev ? '--dev /dev' : '--no-dev');
+  }
+  // bwrap makes files on its own empty root; without a root given, nsbox's root is the host's
+  // tree, and a file, directory, link or mode made there would change the host itself.
+  if (options.rootfs === undefined) {
+    const at = s.mounts.findIndex((m) => m.type === 'file' || m.type === 'dir' || m.type === 'symlink' || m.type === 'chmod');
+    if (at >= 0) usage(`${flags.get(`mounts[${at}]`)}: would change the host's own files, as no root is given (bwrap starts from an empty one): give it with --ro-bind / /, --bind DIR / or --rootfs DIR`);
+  }
+  if (s.mounts.length > 0) options.mounts = s.mounts;
+  if (s.env !== undefined) {
+    options.env = s.env;
+    flags.set('env', '--setenv/--unsetenv/--clearenv');
+  }
+  const killAfter = s.killAfter ?? String(DEFAULT_KILL_AFTER_S);
   if (!/^\d+(\.\d+)?$/.test(killAfter)) fail(`--kill-after takes a number of seconds, got '${killAfter}'`, 2);
-  return { command, args, options, flags, killAfterMs: Math.round(Number(killAfter) * 1000) };
+  return { command, args, options, flags, killAfterMs: Math.round(Number(killAfter) * 1000), dryRun: given.has('dry-run') };
 }
 
 /**
@@ -371,6 +753,20 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseRun(argv);
   } catch (e) {
     return fail(`${(e as Error).message} (nsbox run --help)`, 2);
+  }
+  if (parsed.dryRun) {
+    let plan: ReturnType<typeof dryRun>;
+    try {
+      plan = dryRun(parsed.command, parsed.args, parsed.options);
+    } catch (e) {
+      const err = e as NsboxError;
+      const words = inFlagTerms(err.message, parsed.flags);
+      return words === undefined ? fail(err.message, 125) : fail(words, 2);
+    }
+    // 64-bit syscall argument values are bigints: numbers where exact, else decimal strings.
+    const json = JSON.stringify(plan, (_key, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v), 2);
+    process.stdout.write(`${json}\n`);
+    return 0;
   }
   // Handlers first: the sandbox runs as soon as it is cloned, and a signal meant for it may come
   // before spawnIsolated has returned (it did, under load); such a signal is passed on right after.
