@@ -438,6 +438,7 @@ export function resolveOptions(command: unknown, args: unknown, options: unknown
     }
   }
   if (dev && rootfs === undefined) throw invalidArgValue('dev', 'needs a rootfs (the host /dev is used without one)');
+  checkWritesStayInside(mounts, rootfs);
   const readonlyRoot = bool(o, 'readonlyRoot', false);
   if (readonlyRoot && !mount) throw invalidArgValue('readonlyRoot', 'needs a mount namespace (mount: true)');
   // One source for what is created: the conflict check and the result read the same values.
@@ -533,6 +534,24 @@ function identityOf(o: Record<string, unknown>): ResolvedOptions['identity'] {
   const groups = raw === undefined ? undefined : (raw as unknown[]).map((g, i) => id(`groups[${i}]`, g) as number);
   if (uid === undefined && gid === undefined && groups === undefined) return undefined;
   return { uid: uid ?? 0, gid: gid ?? uid ?? 0, groups };
+}
+
+/**
+ * `dir`, `file`, `symlink` and `chmod` entries write where they point: in a rootfs directory of
+ * its own that is the sandbox's, but in the host's tree (no rootfs, or `rootfs: '/'`) it would
+ * be the host's files, unless an earlier entry mounted a filesystem of the sandbox's own there
+ * (`{ rootfs: '/', mounts: [tmpfs /tmp, file /tmp/x] }` is fine).
+ */
+function checkWritesStayInside(mounts: readonly MountSpec[], rootfs: string | undefined): void {
+  if (rootfs !== undefined && rootfs !== '/') return;
+  const own: string[] = [];
+  const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+  mounts.forEach((m, i) => {
+    if (m.type === 'tmpfs' || m.type === 'overlay' || m.type === 'dev' || m.type === 'proc' || m.type === 'mqueue') own.push(m.target);
+    if ((m.type === 'dir' || m.type === 'file' || m.type === 'symlink' || m.type === 'chmod') && !own.some((d) => under(m.target, d))) {
+      throw invalidArgValue(`mounts[${i}]`, `(${m.type} ${m.target}) would change the host's own files: give a rootfs directory, or mount a tmpfs there first`);
+    }
+  });
 }
 
 /** The `forceKillAfter` option: milliseconds, or undefined for `false`. */

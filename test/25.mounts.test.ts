@@ -27,6 +27,20 @@ describe('mounts: validation', () => {
   });
 });
 
+describe("mounts that write: never into the host's own tree", () => {
+  it.each([
+    ['without a rootfs', undefined],
+    ["with rootfs: '/'", '/'],
+  ])('%s, dir, file, symlink and chmod are refused unless a filesystem of the sandbox is mounted there first', (_what, rootfs) => {
+    const base = rootfs ? { rootfs } : {};
+    for (const m of [{ type: 'dir', target: '/etc/x' }, { type: 'file', target: '/etc/x', content: '' }, { type: 'symlink', target: '/etc/x', linkTo: 'y' }, { type: 'chmod', target: '/etc/passwd', mode: 0o777 }]) {
+      expect(() => resolveOptions('true', [], { ...base, mounts: [m] } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/host's own files/) }));
+    }
+    expect(() => resolveOptions('true', [], { ...base, mounts: [{ type: 'tmpfs', target: '/tmp' }, { type: 'file', target: '/tmp/x', content: 'ok' }] })).not.toThrow();
+    expect(() => resolveOptions('true', [], { rootfs: '/r', mounts: [{ type: 'file', target: '/etc/x', content: 'ok' }] })).not.toThrow();
+  });
+});
+
 describeAsRoot('mounts, in an empty rootfs', () => {
   let root: string;
   let outside: string;

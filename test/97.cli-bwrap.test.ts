@@ -87,8 +87,8 @@ describe('nsbox run with bubblewrap flags: the plan (--dry-run)', () => {
 
   it('mounts in the order given, with --perms, --size and --overlay-src applied to the next operation', async () => {
     const p = await plan([
-      '--ro-bind', '/', '/', '--bind', '/var', '/mnt/var', '--ro-bind-try', '/no/such', '/mnt/none', '--perms', '0700', '--size', '4096', '--tmpfs', '/mnt/t', '--dir', '/mnt/d',
-      '--perms', '750', '--dir', '/mnt/e', '--symlink', '/usr/bin', '/mnt/bin', '--mqueue', '/mnt/mq', '--chmod', '0711', '/mnt/d',
+      '--ro-bind', '/', '/', '--bind', '/var', '/mnt/var', '--ro-bind-try', '/no/such', '/mnt/none', '--perms', '0700', '--size', '4096', '--tmpfs', '/mnt/t', '--dir', '/mnt/t/d',
+      '--perms', '750', '--dir', '/mnt/t/e', '--symlink', '/usr/bin', '/mnt/t/bin', '--mqueue', '/mnt/mq', '--chmod', '0711', '/mnt/t/d',
       '--overlay-src', '/usr', '--overlay-src', '/etc', '--tmp-overlay', '/mnt/o', '--remount-ro', '/mnt/var', '--', 'true',
     ]);
     expect(mountSteps(p)).toEqual([
@@ -96,11 +96,11 @@ describe('nsbox run with bubblewrap flags: the plan (--dry-run)', () => {
       'mounts[1]: ro-bind /no/such on /mnt/none',
       'mounts[1]: make /mnt/none read-only',
       'mounts[2]: tmpfs on /mnt/t',
-      'mounts[3]: dir /mnt/d',
-      'mounts[4]: dir /mnt/e',
-      'mounts[5]: symlink /mnt/bin -> /usr/bin',
+      'mounts[3]: dir /mnt/t/d',
+      'mounts[4]: dir /mnt/t/e',
+      'mounts[5]: symlink /mnt/t/bin -> /usr/bin',
       'mounts[6]: mqueue on /mnt/mq',
-      'mounts[7]: chmod 711 /mnt/d',
+      'mounts[7]: chmod 711 /mnt/t/d',
       // bwrap's layers are bottom to top: the last --overlay-src is the topmost.
       'mounts[8]: overlay /etc:/usr on /mnt/o',
       'mounts[9]: remount /mnt/var read-only',
@@ -108,7 +108,7 @@ describe('nsbox run with bubblewrap flags: the plan (--dry-run)', () => {
     const tmpfs = p.steps.find((s) => s.step === 'mounts[2]: tmpfs on /mnt/t' && s.op === 'mount')!;
     expect(tmpfs.args).toContain('size=4096,mode=700');
     const modes = p.steps.filter((s) => s.op === 'chmod').map((s) => s.step);
-    expect(modes).toEqual(['mounts[3]: dir /mnt/d', 'mounts[4]: dir /mnt/e', 'mounts[7]: chmod 711 /mnt/d']);
+    expect(modes).toEqual(['mounts[3]: dir /mnt/t/d', 'mounts[4]: dir /mnt/t/e', 'mounts[7]: chmod 711 /mnt/t/d']);
   });
 
   it('environment flags apply in order, from this environment', async () => {
@@ -141,10 +141,10 @@ describe('nsbox run with bubblewrap flags: the plan (--dry-run)', () => {
     try {
       const file = path.join(dir, 'content');
       fs.writeFileSync(file, 'hello from fd 3\n');
-      const r = await cli(['run', '--dry-run', '--ro-bind', '/', '/', '--perms', '0640', '--file', '3', '/etc/greeting', '--', 'true'], file);
+      const r = await cli(['run', '--dry-run', '--ro-bind', '/', '/', '--tmpfs', '/srv', '--perms', '0640', '--file', '3', '/srv/greeting', '--', 'true'], file);
       expect(r).toMatchObject({ code: 0, stderr: '' });
       const write = (JSON.parse(r.stdout) as DryRunPlan).steps.find((s) => s.op === 'writeFile')!;
-      expect(write.step).toBe('mounts[0]: file /etc/greeting');
+      expect(write.step).toBe('mounts[1]: file /srv/greeting');
       const bad = await cli(['run', '--file', '200', '/etc/x', '--', 'true']);
       expect(bad).toMatchObject({ code: 2, stdout: '' });
       expect(bad.stderr).toBe('nsbox: --file 200 /etc/x: cannot read fd 200: EBADF\n');
