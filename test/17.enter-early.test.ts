@@ -80,12 +80,14 @@ describeAsRoot('entering a sandbox right after spawn', () => {
 
   it('kill() of an exec still waiting ends it with that signal, and it never starts', async () => {
     const b = box();
+    // Listened for now: the sandbox may well be set up before `ex` has settled.
+    const boxSpawned = new Promise((resolve) => b.once('spawn', resolve));
     const ex = b.exec('/bin/ls');
     const spawned = jest.fn();
     ex.on('spawn', spawned);
     expect(ex.kill('SIGTERM')).toBe(true);
     await expect(ex.exited).resolves.toMatchObject({ code: null, signal: 'SIGTERM' });
-    await new Promise((resolve) => b.once('spawn', resolve));
+    await boxSpawned;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(spawned).not.toHaveBeenCalled();
     b.kill('SIGKILL');
