@@ -176,6 +176,11 @@ describeAsRoot('overlay', () => {
     }
   });
 
+  it('an overlay the kernel refuses fails naming its entry (a lower layer that does not exist)', async () => {
+    const child = spawnIsolated('/bin/true', [], { rootfs: '/', mounts: [{ type: 'overlay', target: '/mnt', lower: ['/nonexistent-layer'] }] });
+    await expect(child.exited).rejects.toMatchObject({ code: 'ENOENT', syscall: 'mount', step: 'mounts[0]: overlay /nonexistent-layer on /mnt', path: '/mnt' });
+  });
+
   it('with upper and work: the changes land in upper; layers in overlayfs order (the first is on top)', async () => {
     const top = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-top-'));
     const upper = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-upper-'));
