@@ -6,19 +6,12 @@
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { describeAsRoot, inCI } from './helpers/privilege';
+import { bwrapInstalled, describeAsRoot, inCI } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
 import { run } from './helpers/run';
 import type { IsolatedOptions } from '../lib';
 
-const haveBwrap = ((): boolean => {
-  try {
-    execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveBwrap = bwrapInstalled();
 
 // eslint-disable-next-line no-console
 if (!haveBwrap && !inCI) console.warn('skipping the bubblewrap parity tests: bwrap is not installed (apt-get install bubblewrap)');

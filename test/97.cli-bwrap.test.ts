@@ -7,7 +7,7 @@
 import { execFile, execFileSync, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { describeAsRoot, inCI } from './helpers/privilege';
+import { bwrapInstalled, describeAsRoot, inCI } from './helpers/privilege';
 import { buildRootfs, type Rootfs } from './helpers/rootfs';
 import { dryRun } from '../lib/dry-run';
 import type { DryRunPlan } from '../lib';
@@ -189,14 +189,7 @@ describe('nsbox run with bubblewrap flags: the plan (--dry-run)', () => {
   });
 });
 
-const haveBwrap = ((): boolean => {
-  try {
-    execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveBwrap = bwrapInstalled();
 
 describeAsRoot('nsbox run with bubblewrap flags: what the command sees', () => {
   let work: string;

@@ -23,3 +23,14 @@ export function describeAsRoot(name: string, body: () => void): void {
   console.warn(`skipping "${name}": needs root (uid 0) for PID and mount namespaces`);
   describe.skip(name, body);
 }
+
+/** Whether bubblewrap is installed (for the parity tests; CI installs it from .ci/apt-packages). */
+export function bwrapInstalled(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('child_process') as typeof import('child_process')).execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
