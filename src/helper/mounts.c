@@ -67,6 +67,13 @@ static void fd_path(char *buf, int fd) {
   buf[sizeof prefix - 1 + n] = '\0';
 }
 
+/* The step's target (str[0]) as an O_PATH fd, resolved beneath the root when the step asks for it. */
+static int open_target(const struct step *step, int flags) {
+  return in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH | flags) : open(step->str[0], O_PATH | O_CLOEXEC | flags);
+}
+
+static const char *open_syscall(const struct step *step) { return in_root(step) ? "openat2" : "open"; }
+
 /* stat by syscall number: glibc's headers name it differently by build flags. */
 static int stat_path(int dirfd, const char *path, struct stat *st, int flags) {
   return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
@@ -97,8 +104,8 @@ int mounts_mount(const struct step *step, struct failure *f) {
  * submounts along, and a write to one of them would reach the host). */
 int mounts_readonly(const struct step *step, struct failure *f) {
   forget_parent();
-  int target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
-  if (target < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  int target = open_target(step, 0);
+  if (target < 0) return fail(f, open_syscall(step));
   char path[32];
   fd_path(path, target);
   int rc = readonly_recursive(target, path, f);
@@ -108,8 +115,8 @@ int mounts_readonly(const struct step *step, struct failure *f) {
 
 int mounts_mask(const struct step *step, struct failure *f) {
   forget_parent();
-  int target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
-  if (target < 0) return errno == ENOENT ? 0 : fail(f, in_root(step) ? "openat2" : "open");
+  int target = open_target(step, 0);
+  if (target < 0) return errno == ENOENT ? 0 : fail(f, open_syscall(step));
   char path[32];
   fd_path(path, target);
   struct stat st;
@@ -121,8 +128,8 @@ int mounts_mask(const struct step *step, struct failure *f) {
     rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ? fail(f, "mount") : 0;
     if (rc == 0) {
       close(target);
-      target = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
-      if (target < 0) return fail(f, "open");
+      target = open_target(step, 0);
+      if (target < 0) return fail(f, open_syscall(step));
       fd_path(path, target);
       rc = readonly_recursive(target, path, f);
     }
@@ -214,10 +221,6 @@ int mounts_write_file(const struct step *step, struct failure *f) {
   return 0;
 }
 
-static int open_target(const struct step *step, int flags) {
-  return in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH | flags) : open(step->str[0], O_PATH | O_CLOEXEC | flags);
-}
-
 /* Appends src to dst (of size `size`), NUL-terminated; -1 when it does not fit. */
 static int append(char *dst, size_t size, const char *src) {
   size_t used = strlen(dst), len = strlen(src);
@@ -230,7 +233,7 @@ int mounts_overlay(const struct step *step, struct failure *f) {
   forget_parent();
   char target_path[32], upper_path[32], work_path[32];
   int target = open_target(step, O_DIRECTORY);
-  if (target < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  if (target < 0) return fail(f, open_syscall(step));
   int upper = -1, work = -1, rc = 0;
   static char data[8192];
   data[0] = '\0';
@@ -240,7 +243,7 @@ int mounts_overlay(const struct step *step, struct failure *f) {
     if (mount("tmpfs", target_path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) rc = fail(f, "mount");
     close(target);
     target = rc == 0 ? open_target(step, O_DIRECTORY) : -1;
-    if (rc == 0 && target < 0) rc = fail(f, "open");
+    if (rc == 0 && target < 0) rc = fail(f, open_syscall(step));
     if (rc == 0 && (mkdirat(target, "upper", 0755) < 0 || mkdirat(target, "work", 0755) < 0)) rc = fail(f, "mkdirat");
     if (rc == 0) {
       upper = openat(target, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -271,8 +274,8 @@ int mounts_overlay(const struct step *step, struct failure *f) {
 
 int mounts_chmod(const struct step *step, struct failure *f) {
   forget_parent();
-  int fd = in_root(step) ? nsbox_open_in_root(root_fd, step->str[0], O_PATH) : open(step->str[0], O_PATH | O_CLOEXEC);
-  if (fd < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  int fd = open_target(step, 0);
+  if (fd < 0) return fail(f, open_syscall(step));
   char path[32];
   fd_path(path, fd);
   /* Through /proc/self/fd: an O_PATH fd cannot be fchmod()ed, and the path is the one resolved in the root. */
@@ -305,7 +308,7 @@ static int open_parent(const struct step *step, const char *path, char *copy, si
   forget_parent();
   int fd = in_root(step) ? nsbox_open_in_root(root_fd, dir, O_PATH | O_DIRECTORY)
                          : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(f, in_root(step) ? "openat2" : "open");
+  if (fd < 0) return fail(f, open_syscall(step));
   parent_fd = fd;
   parent_in_root = in_root(step);
   memcpy(parent_path, dir, strlen(dir) + 1);
