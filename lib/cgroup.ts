@@ -9,7 +9,7 @@
 import fs from 'fs';
 import path from 'path';
 import { invalidArgType, outOfRange, systemError, type NsboxError } from './errors';
-import type { LimitHit } from './child';
+import type { LimitHit } from './exit-result';
 
 /** The `limits` option. */
 export interface LimitsOption {
@@ -249,7 +249,16 @@ function number(text: string | undefined, key?: string): number {
 }
 
 /** What the cgroups say once the sandbox is gone: limits that refused something, OOM kills, usage. */
-export function readCgroups(cg: SandboxCgroups): { limitsHit: LimitHit[]; oomKilled: boolean; cpuUserMs?: number; cpuSystemMs?: number; maxRssBytes?: number } {
+export interface CgroupReading {
+  limitsHit: LimitHit[];
+  oomKilled: boolean;
+  cpuUserMs?: number;
+  cpuSystemMs?: number;
+  maxRssBytes?: number;
+}
+
+/** Reads the sandbox's {@link CgroupReading}. */
+export function readCgroups(cg: SandboxCgroups): CgroupReading {
   const hit: LimitHit[] = [];
   const mem = cg.dirs.get('memory');
   const pids = cg.dirs.get('pids');

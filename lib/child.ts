@@ -15,38 +15,7 @@ import { readCgroups, removeCgroups, type SandboxCgroups } from './cgroup';
 import type { SpawnRequest } from './request';
 import { SETUP_STATE, notReady, type SetupState } from './setup-state';
 import { type StdioStream } from './stdio';
-
-/** Why the sandbox ended. */
-export type ExitReason = 'exit' | 'signal' | 'timeout' | 'memory' | 'cpu-time' | 'killed';
-
-/** A limit that refused something along the way (from the cgroup's event counters). */
-export type LimitHit = 'pids' | 'memory' | 'cpu';
-
-/** What the command (and what it started) used. */
-export interface ResourceUsage {
-  /** From `spawnIsolated()` to the exit. */
-  wallMs: number;
-  /** CPU time of the command's tree, as the init collected it (0 with `init: false`). */
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  /** The largest resident set of a process of the tree (0 with `init: false`). */
-  maxRssBytes: number;
-}
-
-/** How the command ended: an exit code or the signal that killed it, why, and what it used. */
-export interface ExitResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /**
-   * What ended it: `'exit'` (it exited), `'signal'` (a signal nsbox did not send), `'timeout'`,
-   * `'killed'` (`kill()`, `stop()` or an aborted `signal`), `'cpu-time'` (`rlimits.cpu`: SIGXCPU
-   * at the soft limit, SIGKILL at the hard one), `'memory'` (the cgroup's OOM killer).
-   */
-  reason: ExitReason;
-  /** Limits that refused something along the way, even if the command then exited by itself. */
-  limitsHit: LimitHit[];
-  usage: ResourceUsage;
-}
+import { exitResult, neverRan, signalName, type ExitResult, type InitUsage } from './exit-result';
 
 /** Options of {@link IsolatedProcess.exec} (defined in exec.ts; only passed through here). */
 export type EnterOptions = object;
@@ -74,29 +43,6 @@ export interface Attached {
   /** Its cgroups (with `limits`): read and removed at the exit. */
   cgroups?: SandboxCgroups | undefined;
   watch: (onEvent: (kind: string, ...args: (number | string)[]) => void) => NativeWatch;
-}
-
-const CLD_EXITED = 1;
-const CLD_KILLED = 2;
-const CLD_DUMPED = 3;
-const signalNames = new Map<number, NodeJS.Signals>(
-  Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
-);
-
-function signalName(n: number): NodeJS.Signals {
-  return signalNames.get(n) ?? (`SIG${n}` as NodeJS.Signals);
-}
-
-/** Decodes a wait(2) status word. */
-function fromWaitStatus(status: number): Pick<ExitResult, 'code' | 'signal'> {
-  const sig = status & 0x7f;
-  return sig === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: signalName(sig) };
-}
-
-/** The exit code the init leaves for a command's wait status (src/helper/init.c, exit_like). */
-function initExitCode(status: number): number {
-  const sig = status & 0x7f;
-  return sig === 0 ? (status >> 8) & 0xff : (128 + sig) & 0xff;
 }
 
 /** The longest `stop()` grace period: what setTimeout can wait for. */
@@ -141,7 +87,7 @@ export class IsolatedProcess extends EventEmitter {
   #tryClone: CloneTrier;
   #exited: Promise<ExitResult>;
   #started = performance.now();
-  #usage: { user: number; system: number; maxRssKiB: number } | undefined;
+  #usage: InitUsage | undefined;
   #timedOut = false;
   #killedByCaller = false;
   #cpuHardSeconds: number | undefined;
@@ -400,41 +346,24 @@ export class IsolatedProcess extends EventEmitter {
     for (const waiter of this.#setUpWaiters.splice(0)) waiter(true);
   }
 
-  #status(siCode: number, siStatus: number): Pick<ExitResult, 'code' | 'signal'> {
-    if (this.#killedEarly && !this.#spawned) return { code: null, signal: this.#killedEarly };
-    // The init's record of the command's status counts only if the init's own exit agrees with it.
-    const status = this.#commandStatus;
-    if (status !== undefined && siCode === CLD_EXITED && initExitCode(status) === siStatus) return fromWaitStatus(status);
-    if (siCode === CLD_EXITED) return { code: siStatus, signal: null };
-    if (siCode === CLD_KILLED || siCode === CLD_DUMPED) return { code: null, signal: signalName(siStatus) };
-    return { code: null, signal: null };
-  }
-
   #result(siCode: number, siStatus: number): ExitResult {
-    const { code, signal } = this.#status(siCode, siStatus);
     // The cgroup, where there is one, saw the whole sandbox; it goes now that nothing is in it.
-    const cg = this.#cgroups ? readCgroups(this.#cgroups) : undefined;
+    const cgroup = this.#cgroups ? readCgroups(this.#cgroups) : undefined;
     if (this.#cgroups) removeCgroups(this.#cgroups);
     this.#cgroups = undefined;
-    const usage: ResourceUsage = {
+    return exitResult({
+      siCode,
+      siStatus,
+      commandStatus: this.#commandStatus,
+      initUsage: this.#usage,
+      cgroup,
       wallMs: Math.round(performance.now() - this.#started),
-      cpuUserMs: cg?.cpuUserMs ?? this.#usage?.user ?? 0,
-      cpuSystemMs: cg?.cpuSystemMs ?? this.#usage?.system ?? 0,
-      maxRssBytes: cg?.maxRssBytes ?? (this.#usage?.maxRssKiB ?? 0) * 1024,
-    };
-    return { code, signal, reason: this.#reason(signal, usage, cg?.oomKilled ?? false), limitsHit: cg?.limitsHit ?? [], usage };
-  }
-
-  #reason(signal: NodeJS.Signals | null, usage: ResourceUsage, oomKilled: boolean): ExitReason {
-    if (signal === null) return 'exit';
-    if (this.#timedOut) return 'timeout';
-    if (this.#killedByCaller || this.#killedEarly) return 'killed';
-    if (oomKilled && signal === 'SIGKILL') return 'memory';
-    // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (told apart by the CPU used).
-    const cpu = this.#cpuHardSeconds;
-    if (signal === 'SIGXCPU') return 'cpu-time';
-    if (signal === 'SIGKILL' && cpu !== undefined && usage.cpuUserMs + usage.cpuSystemMs >= cpu * 1000 - 100) return 'cpu-time';
-    return 'signal';
+      spawned: this.#spawned,
+      killedEarly: this.#killedEarly,
+      timedOut: this.#timedOut,
+      killedByCaller: this.#killedByCaller,
+      cpuHardSeconds: this.#cpuHardSeconds,
+    });
   }
 
   #onExit(siCode: number, siStatus: number): void {
@@ -463,7 +392,7 @@ export class IsolatedProcess extends EventEmitter {
     // As ChildProcess: an 'error' nobody handles is thrown (unless `exited` is awaited).
     if (this.listenerCount('error') > 0 || !this.#observed) this.emit('error', err);
     if (fatal && this.#watch === undefined && !this.#exit) {
-      this.#exit = { code: null, signal: null, reason: 'exit', limitsHit: [], usage: { wallMs: Math.round(performance.now() - this.#started), cpuUserMs: 0, cpuSystemMs: 0, maxRssBytes: 0 } };
+      this.#exit = neverRan(Math.round(performance.now() - this.#started));
       for (const cleanup of this.#cleanups.splice(0)) cleanup();
       this.#maybeClose();
     }

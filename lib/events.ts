@@ -4,7 +4,7 @@
  * nothing here runs.
  * @module
  */
-import type { ExitResult } from './child';
+import type { ExitResult } from './exit-result';
 
 /** A setup step timed inside the helper (the `trace` option). */
 export interface TraceEvent {

@@ -10,7 +10,8 @@
  * @module
  */
 export { spawnIsolated } from './spawn';
-export { IsolatedProcess, type ExitResult, type ExitReason, type LimitHit, type ResourceUsage } from './child';
+export { IsolatedProcess } from './child';
+export type { ExitResult, ExitReason, LimitHit, ResourceUsage } from './exit-result';
 export type { ExecOptions } from './exec';
 export type {
   IsolatedOptions, IdMap, JoinTarget, JoinableNamespace, TimeOffsets, VethOptions, MountSpec, BindMount, TmpfsMount, KernelFsMount, DirEntry, SymlinkEntry, FileEntry,

@@ -3,7 +3,8 @@
  * process. Built on spawnIsolated's public handle only.
  * @module
  */
-import type { ExitResult, IsolatedProcess } from './child';
+import type { IsolatedProcess } from './child';
+import type { ExitResult } from './exit-result';
 import { NsboxError, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { IsolatedOptions, StdioEntry } from './options';
 import { spawnIsolated } from './spawn';
