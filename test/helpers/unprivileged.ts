@@ -20,8 +20,11 @@ export interface ReadablePackage {
 export function readablePackage(): ReadablePackage {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsbox-pkg-'));
   fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'build', 'Release', 'nsbox.node'), path.join(dir, 'build', 'Release', 'nsbox.node'));
+  // The addon this checkout loads, wherever node-gyp-build finds it: build/Release, or prebuilds/
+  // once `npm pack` (prebuildify) has moved the build there.
+  const addon = path.relative(ROOT, (require('node-gyp-build') as { path(dir: string): string }).path(ROOT));
+  fs.mkdirSync(path.join(dir, path.dirname(addon)), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, addon), path.join(dir, addon));
   fs.cpSync(path.join(ROOT, 'node_modules', 'node-gyp-build'), path.join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   chmodReadable(dir);
